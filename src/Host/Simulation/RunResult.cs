@@ -1,0 +1,39 @@
+namespace PageReportingActors.Host.Simulation;
+
+/// <summary>Everything a run produced; the writers turn it into report.json, timeline.csv and timeline.png.</summary>
+public sealed record RunResult(
+    string Scenario,
+    int Seed,
+    RunSettings Settings,
+    IReadOnlyList<ReportRecord> Reports,
+    IReadOnlyList<PassRecord> Passes,
+    IReadOnlyList<TimelineRow> Timeline,
+    IReadOnlyList<AllocationShortfall> Shortfalls,
+    RunSummary Summary);
+
+public sealed record RunSettings(int ReportingOrder, double DelaySeconds, int Capacity);
+
+/// <summary>A report handed to the device at <c>T</c> (virtual seconds from the start).</summary>
+public sealed record ReportRecord(double T, string Zone, int Entries, long Pages, long Bytes, IReadOnlyDictionary<int, int> Orders, bool Ok);
+
+public sealed record PassRecord(double Start, double End, int Reports, long ReportedBytes);
+
+/// <summary>One sample of the guest and host view. <c>ReportedBytes</c>: free memory flagged Reported now.</summary>
+public sealed record TimelineRow(double T, long FreeBytes, long ReportedBytes, long IsolatedBytes, long HostResidentBytes);
+
+/// <summary>An allocation that could not get all it asked for (recorded, not thrown).</summary>
+public sealed record AllocationShortfall(double T, string Id, long RequestedBytes, long AllocatedBytes, string Reason);
+
+public sealed record RunSummary(
+    int ReportCalls,
+    int FailedReports,
+    long ReportedBytes,
+    int Passes,
+    double VirtualSeconds,
+    double WallSeconds,
+    long HostResidentStartBytes,
+    long HostResidentPeakBytes,
+    long HostResidentEndBytes);
+
+/// <summary>How a run is sampled and where it writes.</summary>
+public sealed record RunOptions(TimeSpan Sample, string OutDir, IProgress<double>? Progress = null);
