@@ -1,0 +1,67 @@
+using Akka.Actor;
+using PageReportingActors.Allocator;
+using PageReportingActors.Messages;
+
+namespace PageReportingActors;
+
+/// <summary>The actors started for one guest.</summary>
+public sealed record PageReportingGuest(
+    IActorRef Guardian,
+    IActorRef Registry,
+    IActorRef Reporter,
+    IReadOnlyList<IActorRef> Zones,
+    IReadOnlyList<string> ZoneNames,
+    PageReportingSettings Settings)
+{
+    public IActorRef Zone(string name)
+    {
+        for (var i = 0; i < ZoneNames.Count; i++)
+            if (ZoneNames[i] == name) return Zones[i];
+        throw new ArgumentException($"no zone named \"{name}\"; zones: {string.Join(", ", ZoneNames)}", nameof(name));
+    }
+}
+
+/// <summary>The entry point an actor-system host calls to start page reporting for a guest.</summary>
+public static class PageReporting
+{
+    public const string DefaultName = "page-reporting";
+
+    /// <summary>
+    /// Starts the zone, reporter and registry actors for a guest whose zones are given in pfn order.
+    /// Settings default to the system's <c>page-reporting { }</c> HOCON over the SPEC defaults.
+    /// Throws <see cref="ArgumentException"/> (naming the problem) for bad zones or settings.
+    /// </summary>
+    public static PageReportingGuest Start(ActorSystem system, IReadOnlyList<ZoneSpec> zones, PageReportingSettings? settings = null, string name = DefaultName)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        var resolved = (settings ?? PageReportingSettings.FromConfig(system.Settings.Config)).Validated();
+        var areas = CreateAreas(zones);
+        var started = new TaskCompletionSource<PageReportingGuest>(TaskCreationOptions.RunContinuationsAsynchronously);
+        system.ActorOf(PageReportingGuardianActor.Props(areas, resolved, started), name);
+        if (!started.Task.Wait(TimeSpan.FromSeconds(30)))
+            throw new TimeoutException($"page reporting \"{name}\" did not start within 30 s");
+        return started.Task.Result;
+    }
+
+    /// <summary>Checks a guest's zones (each valid, in pfn order, not overlapping, names unique) and builds their allocators.</summary>
+    public static IReadOnlyList<ZoneFreeArea> CreateAreas(IReadOnlyList<ZoneSpec> zones)
+    {
+        ArgumentNullException.ThrowIfNull(zones);
+        if (zones.Count == 0) throw new ArgumentException("a guest needs at least one zone", nameof(zones));
+        var names = new HashSet<string>();
+        for (var i = 0; i < zones.Count; i++)
+        {
+            var spec = zones[i] ?? throw new ArgumentException($"zones[{i}] is null", nameof(zones));
+            var error = ZoneFreeArea.Validate(spec);
+            if (error is not null) throw new ArgumentException($"zones[{i}] ({spec.Name}): {error}", nameof(zones));
+            if (!names.Add(spec.Name)) throw new ArgumentException($"zones[{i}]: the name \"{spec.Name}\" is used twice", nameof(zones));
+            if (i > 0 && spec.StartPfn < zones[i - 1].StartPfn + zones[i - 1].Pages)
+                throw new ArgumentException($"zones[{i}] ({spec.Name}) starts at pfn {spec.StartPfn}, inside or before zones[{i - 1}] ({zones[i - 1].Name})", nameof(zones));
+        }
+        return zones.Select(z => new ZoneFreeArea(z)).ToList();
+    }
+
+    /// <summary>Props for a device actor around an application's report handler.</summary>
+    public static Props DeviceProps(Devices.IPageReportHandler handler, TimeSpan? timeout = null) =>
+        ReportingDeviceActor.Props(handler, timeout);
+}

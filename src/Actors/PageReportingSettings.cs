@@ -1,0 +1,80 @@
+using Akka.Configuration;
+using PageReportingActors.Messages;
+
+namespace PageReportingActors;
+
+/// <summary>A setting that is out of range or malformed. The message names the setting.</summary>
+public sealed class PageReportingConfigException(string message) : ArgumentException(message);
+
+/// <summary>
+/// Reporting policy. <c>ReportingOrder</c> null means unset: registration resolves it (R18).
+/// <c>ReportTimeout</c> bounds how long the reporter waits for any device answer, on top of the
+/// device actor's own handler timeout, so a device that vanished cannot hold a batch forever.
+/// </summary>
+public sealed record PageReportingSettings(int? ReportingOrder, TimeSpan Delay, int Capacity, TimeSpan ReportTimeout)
+{
+    public const int DefaultCapacity = 32;
+    public const int MaxCapacity = 1024;
+    public static readonly TimeSpan DefaultDelay = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan DefaultReportTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>The SPEC defaults: order unset, 2 s, 32 entries.</summary>
+    public static PageReportingSettings Default { get; } = new(null, DefaultDelay, DefaultCapacity, DefaultReportTimeout);
+
+    /// <summary>The HOCON section with its defaults; an application's <c>page-reporting { }</c> overrides it.</summary>
+    public const string DefaultHocon = """
+        page-reporting {
+          # 0..10, or off to let registration choose (the device's order, else 9)
+          order = off
+          delay = 2s
+          capacity = 32
+          report-timeout = 30s
+        }
+        """;
+
+    public static Config DefaultConfig { get; } = ConfigurationFactory.ParseString(DefaultHocon);
+
+    /// <summary>Reads <c>page-reporting { }</c> from an actor system's config, over the defaults.</summary>
+    public static PageReportingSettings FromConfig(Config config)
+    {
+        var section = config.WithFallback(DefaultConfig).GetConfig("page-reporting");
+        int? order;
+        var orderText = section.GetString("order", "off")?.Trim();
+        if (string.IsNullOrEmpty(orderText) || orderText is "off" or "null" or "unset") order = null;
+        else if (int.TryParse(orderText, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var parsed)) order = parsed;
+        else throw new PageReportingConfigException($"page-reporting.order: \"{orderText}\" is not an order (0..10 or off)");
+
+        var delay = ReadDuration(section, "delay");
+        var timeout = ReadDuration(section, "report-timeout");
+        int capacity;
+        try { capacity = section.GetInt("capacity"); }
+        catch (Exception ex) when (ex is FormatException or ConfigurationException)
+        {
+            throw new PageReportingConfigException($"page-reporting.capacity: \"{section.GetString("capacity")}\" is not a number");
+        }
+        return new PageReportingSettings(order, delay, capacity, timeout).Validated();
+    }
+
+    /// <summary>Throws <see cref="PageReportingConfigException"/> naming the first bad setting.</summary>
+    public PageReportingSettings Validated()
+    {
+        if (ReportingOrder is { } o && !PageGeometry.IsValidOrder(o))
+            throw new PageReportingConfigException($"page-reporting.order: {o} must be in 0..{PageGeometry.MaxOrder} or off");
+        if (Delay <= TimeSpan.Zero)
+            throw new PageReportingConfigException($"page-reporting.delay: {Delay} must be positive");
+        if (Capacity is < 1 or > MaxCapacity)
+            throw new PageReportingConfigException($"page-reporting.capacity: {Capacity} must be in 1..{MaxCapacity}");
+        if (ReportTimeout <= TimeSpan.Zero)
+            throw new PageReportingConfigException($"page-reporting.report-timeout: {ReportTimeout} must be positive");
+        return this;
+    }
+
+    private static TimeSpan ReadDuration(Config section, string key)
+    {
+        try { return section.GetTimeSpan(key, allowInfinite: false); }
+        catch (Exception ex) when (ex is FormatException or ConfigurationException or ArgumentException or OverflowException)
+        {
+            throw new PageReportingConfigException($"page-reporting.{key}: \"{section.GetString(key)}\" is not a duration");
+        }
+    }
+}

@@ -1,0 +1,124 @@
+using Akka.Actor;
+using Akka.Event;
+using PageReportingActors.Messages;
+
+namespace PageReportingActors;
+
+/// <summary>
+/// Holds the one registered device (R17), resolves the reporting order on first registration (R18),
+/// unregisters only once no report can reach the old device (R19), and validates run-time order
+/// changes (R20). While an unregistration waits for a running pass, other commands wait too.
+/// </summary>
+public sealed class RegistryActor : ReceiveActor, IWithUnboundedStash
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly IActorRef _reporter;
+    private readonly IReadOnlyList<IActorRef> _zones;
+    private IActorRef? _device;
+    private int? _reportingOrder;
+
+    public RegistryActor(IActorRef reporter, IReadOnlyList<IActorRef> zones, int? configuredOrder)
+    {
+        _reporter = reporter;
+        _zones = zones;
+        _reportingOrder = configuredOrder;
+        Ready();
+    }
+
+    public IStash Stash { get; set; } = null!;
+
+    public static Props Props(IActorRef reporter, IReadOnlyList<IActorRef> zones, int? configuredOrder) =>
+        Akka.Actor.Props.Create(() => new RegistryActor(reporter, zones, configuredOrder));
+
+    private void Ready()
+    {
+        Receive<RegisterDevice>(HandleRegister);
+        Receive<UnregisterDevice>(m =>
+        {
+            if (m.Device is null || _device is null || !_device.Equals(m.Device))
+            {
+                var detail = m.Device is null ? "no device was named" : $"{m.Device.Path} is not the registered device";
+                _log.Warning("Unregistration rejected: {Detail}", detail);
+                Sender.Tell(new UnregistrationRejected(m.Device, detail));
+                return;
+            }
+            BeginUnregister(m.Device, Sender);
+        });
+        Receive<SetReportingOrder>(HandleSetOrder);
+        Receive<GetRegistration>(_ => Sender.Tell(new RegistrationStatus(_device, _reportingOrder)));
+        Receive<Terminated>(m =>
+        {
+            if (_device is null || !m.ActorRef.Equals(_device)) return;
+            _log.Warning("Registered device {Device} stopped: unregistering it", m.ActorRef.Path);
+            BeginUnregister(m.ActorRef, ActorRefs.Nobody);
+        });
+        Receive<DeviceDetached>(_ => { });
+        Receive<DeviceAttached>(_ => { });
+        Receive<ReportingOrderChanged>(_ => { });
+    }
+
+    private void HandleRegister(RegisterDevice m)
+    {
+        if (m.Device is null || m.Device.IsNobody())
+        {
+            _log.Warning("Registration rejected: no device was named");
+            Sender.Tell(new RegistrationRejected(m.Device, RegistrationRejection.InvalidDevice, "no device was named"));
+            return;
+        }
+        if (_device is not null)
+        {
+            var detail = $"{_device.Path} is already registered";
+            _log.Warning("Registration of {Device} rejected: Busy, {Detail}", m.Device.Path, detail);
+            Sender.Tell(new RegistrationRejected(m.Device, RegistrationRejection.Busy, detail));
+            return;
+        }
+        // R18: resolve once; a later device keeps what was resolved (R19).
+        _reportingOrder ??= m.DeviceOrder is >= 1 and <= PageGeometry.MaxOrder ? m.DeviceOrder.Value : PageGeometry.PageblockOrder;
+        _device = m.Device;
+        Context.Watch(m.Device);
+        foreach (var zone in _zones) zone.Tell(new EnableNotification(_reporter, _reportingOrder.Value));
+        _reporter.Tell(new AttachDevice(m.Device, _reportingOrder.Value));
+        _log.Info("Device {Device} registered, reporting order {Order}", m.Device.Path, _reportingOrder.Value);
+        Sender.Tell(new DeviceRegistered(m.Device, _reportingOrder.Value));
+    }
+
+    private void BeginUnregister(IActorRef device, IActorRef replyTo)
+    {
+        // R19: stop notifications first, then wait for the reporter to finish any pass.
+        foreach (var zone in _zones) zone.Tell(DisableNotification.Instance);
+        _reporter.Tell(new DetachDevice(device));
+        Become(() =>
+        {
+            Receive<DeviceDetached>(m =>
+            {
+                if (!m.Device.Equals(device)) return;
+                Context.Unwatch(device);
+                _device = null;
+                _log.Info("Device {Device} unregistered", device.Path);
+                if (!replyTo.IsNobody()) replyTo.Tell(new DeviceUnregistered(device));
+                Become(Ready);
+                Stash.UnstashAll();
+            });
+            Receive<GetRegistration>(_ => Sender.Tell(new RegistrationStatus(_device, _reportingOrder)));
+            Receive<Terminated>(_ => { });
+            ReceiveAny(_ => Stash.Stash());
+        });
+    }
+
+    private void HandleSetOrder(SetReportingOrder m)
+    {
+        if (!PageGeometry.IsValidOrder(m.Order))
+        {
+            var detail = $"reporting order {m.Order} is outside 0..{PageGeometry.MaxOrder}";
+            _log.Warning("Order change rejected: {Detail}", detail);
+            Sender.Tell(new ReportingOrderRejected(m.Order, detail));
+            return;
+        }
+        _reportingOrder = m.Order;
+        if (_device is not null)
+            foreach (var zone in _zones) zone.Tell(new EnableNotification(_reporter, m.Order));
+        _reporter.Tell(new ChangeReportingOrder(m.Order));
+        _log.Info("Reporting order set to {Order}", m.Order);
+        Sender.Tell(new ReportingOrderSet(m.Order));
+    }
+}

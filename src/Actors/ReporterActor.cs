@@ -1,0 +1,359 @@
+using Akka.Actor;
+using Akka.Event;
+using PageReportingActors.Messages;
+
+namespace PageReportingActors;
+
+/// <summary>
+/// The reporter: Idle, Requested and Active behaviours with one pass timer (R5, R6, R13), and the
+/// pass itself (R7-R12, R14), which walks the zones in pfn order through their zone actors and hands
+/// each batch to the device, one at a time.
+/// </summary>
+public sealed class ReporterActor : ReceiveActor, IWithTimers
+{
+    private const string PassTimerKey = "pass";
+    private const string ReportTimerKey = "report-timeout";
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly IReadOnlyList<IActorRef> _zones;
+    private readonly PageReportingSettings _settings;
+
+    private IActorRef? _device;
+    private int _reportingOrder;
+
+    // The pass in progress.
+    private long _passId;
+    private int _zoneIndex;
+    private bool _requestedDuringPass;
+    private DateTimeOffset _passStart;
+    private int _passReports;
+    private long _passReportedBytes;
+    private int _zonesVisited;
+    private IActorRef? _pendingDetachReplyTo;
+    private IActorRef? _pendingDetachDevice;
+
+    // The batch at the device.
+    private long _reportId;
+    private ZoneWalkStep? _outstanding;
+    private DateTimeOffset _handedAt;
+
+    // Totals.
+    private long _passes;
+    private long _reports;
+    private long _failedReports;
+    private long _reportedBytes;
+    private ReporterState _state = ReporterState.Idle;
+
+    public ReporterActor(IReadOnlyList<IActorRef> zones, PageReportingSettings settings)
+    {
+        _zones = zones;
+        _settings = settings;
+        _reportingOrder = settings.ReportingOrder ?? Messages.PageGeometry.PageblockOrder;
+        Idle();
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(IReadOnlyList<IActorRef> zones, PageReportingSettings settings) =>
+        Akka.Actor.Props.Create(() => new ReporterActor(zones, settings));
+
+    /// <summary>Fires <c>delay</c> after a request: the pass starts.</summary>
+    private sealed class StartPass : INoSerializationVerificationNeeded
+    {
+        public static readonly StartPass Instance = new();
+        private StartPass() { }
+    }
+
+    /// <summary>The device did not answer a report in time.</summary>
+    private sealed record ReportTimedOut(long ReportId) : INoSerializationVerificationNeeded;
+
+    private void Idle()
+    {
+        _state = ReporterState.Idle;
+        Become(() =>
+        {
+            Receive<RequestReporting>(_ =>
+            {
+                if (_device is not null) Request();
+            });
+            CommonReceives();
+        });
+    }
+
+    private void Requested()
+    {
+        _state = ReporterState.Requested;
+        Become(() =>
+        {
+            Receive<RequestReporting>(_ => { });
+            Receive<StartPass>(_ => BeginPass());
+            CommonReceives();
+        });
+    }
+
+    private void Active()
+    {
+        _state = ReporterState.Active;
+        Become(() =>
+        {
+            // R6: a request during a pass only marks it; the pass re-arms the timer at its end.
+            Receive<RequestReporting>(_ => _requestedDuringPass = true);
+            Receive<ZoneWalkStep>(HandleStep);
+            Receive<ZoneWalkRejected>(HandleWalkRejected);
+            Receive<ReportCompleted>(HandleReportCompleted);
+            Receive<ReportTimedOut>(m =>
+            {
+                if (_outstanding is not null && m.ReportId == _reportId)
+                    FailOutstanding(ReportErrors.TimedOut, $"no answer within {_settings.ReportTimeout}");
+            });
+            CommonReceives();
+        });
+    }
+
+    private void CommonReceives()
+    {
+        Receive<AttachDevice>(HandleAttach);
+        Receive<DetachDevice>(HandleDetach);
+        Receive<ChangeReportingOrder>(m =>
+        {
+            if (!Messages.PageGeometry.IsValidOrder(m.ReportingOrder))
+            {
+                _log.Warning("Reporting order {Order} rejected: outside 0..10", m.ReportingOrder);
+                return;
+            }
+            // R20: the next pass uses it; a running pass keeps its order.
+            _reportingOrder = m.ReportingOrder;
+            Sender.Tell(new ReportingOrderChanged(m.ReportingOrder));
+        });
+        Receive<GetReporterStatus>(_ => Sender.Tell(new ReporterStatus(_state, _device is not null, _reportingOrder,
+            _passes, _reports, _failedReports, _reportedBytes)));
+        Receive<Terminated>(HandleTerminated);
+        // Answers that arrive outside a pass are late or forged: ignore them, loudly.
+        Receive<ReportCompleted>(m => _log.Warning(
+            "Report {ReportId} answer from {Sender} ignored: no report is outstanding", m.ReportId, Sender.Path));
+        Receive<ZoneWalkStep>(m => _log.Warning("Walk step of pass {PassId} from zone {Zone} ignored: no pass runs", m.PassId, m.Zone));
+        Receive<ZoneWalkRejected>(m => _log.Warning("Zone {Zone} rejected a walk command: {Reason}", m.Zone, m.Reason));
+        Receive<ReportTimedOut>(_ => { });
+        Receive<StartPass>(_ => { });
+    }
+
+    /// <summary>R6: Idle to Requested, one timer.</summary>
+    private void Request()
+    {
+        Timers.StartSingleTimer(PassTimerKey, StartPass.Instance, _settings.Delay);
+        Requested();
+    }
+
+    private void HandleAttach(AttachDevice m)
+    {
+        if (_device is not null && !_device.Equals(m.Device))
+        {
+            _log.Warning("Attach of {Device} ignored: {Current} is attached", m.Device.Path, _device.Path);
+            return;
+        }
+        _device = m.Device;
+        _reportingOrder = m.ReportingOrder;
+        Context.Watch(m.Device);
+        Sender.Tell(new DeviceAttached(m.Device));
+        // R18: registration requests a first pass.
+        if (_state == ReporterState.Idle) Request();
+        else if (_state == ReporterState.Active) _requestedDuringPass = true;
+    }
+
+    private void HandleDetach(DetachDevice m)
+    {
+        if (_device is null || !_device.Equals(m.Device))
+        {
+            Sender.Tell(new DeviceDetached(m.Device));
+            return;
+        }
+        if (_state == ReporterState.Active)
+        {
+            // R19: the running pass finishes (and drains) before the detach is acknowledged.
+            _pendingDetachReplyTo = Sender;
+            _pendingDetachDevice = m.Device;
+            return;
+        }
+        DropDevice();
+        Timers.Cancel(PassTimerKey);
+        Idle();
+        Sender.Tell(new DeviceDetached(m.Device));
+    }
+
+    private void DropDevice()
+    {
+        if (_device is not null) Context.Unwatch(_device);
+        _device = null;
+    }
+
+    private void HandleTerminated(Terminated m)
+    {
+        if (_device is null || !m.ActorRef.Equals(_device)) return;
+        _log.Warning("Device {Device} stopped; reporting stops until a device registers", m.ActorRef.Path);
+        if (_state == ReporterState.Active)
+        {
+            if (_outstanding is not null) FailOutstanding(ReportErrors.Gone, "the device stopped");
+            _device = null;
+            return;
+        }
+        _device = null;
+        Timers.Cancel(PassTimerKey);
+        Idle();
+    }
+
+    private void BeginPass()
+    {
+        if (_device is null)
+        {
+            Idle();
+            return;
+        }
+        _passId++;
+        _zoneIndex = 0;
+        _requestedDuringPass = false;
+        _passStart = Context.System.Scheduler.Now;
+        _passReports = 0;
+        _passReportedBytes = 0;
+        _zonesVisited = 0;
+        Active();
+        Context.System.EventStream.Publish(new PassStarted(_passId, _passStart));
+        StartZone();
+    }
+
+    private void StartZone()
+    {
+        if (_zoneIndex >= _zones.Count)
+        {
+            EndPass(failed: false);
+            return;
+        }
+        _zonesVisited++;
+        _zones[_zoneIndex].Tell(new BeginZoneWalk(_passId, _reportingOrder, _settings.Capacity));
+    }
+
+    private void HandleStep(ZoneWalkStep step)
+    {
+        if (step.End == ZoneWalkEnd.Abandoned && step.PassId == _passId && Sender.Equals(_zones[_zoneIndex]))
+        {
+            // The zone restarted and returned its batch itself; a late device answer will find nothing outstanding.
+            _log.Warning("Zone {Zone} abandoned its walk of pass {PassId}; moving on", step.Zone, step.PassId);
+            _outstanding = null;
+            Timers.Cancel(ReportTimerKey);
+            _zoneIndex++;
+            StartZone();
+            return;
+        }
+        if (step.PassId != _passId || !Sender.Equals(_zones[_zoneIndex]) || _outstanding is not null)
+        {
+            _log.Warning("Walk step of pass {PassId} from {Sender} ignored: not expected now", step.PassId, Sender.Path);
+            return;
+        }
+        // R9: a list that ran out of budget leaves the reporter Requested.
+        if (step.RequestAnotherPass) _requestedDuringPass = true;
+        if (step.Batch is not null)
+        {
+            HandToDevice(step);
+            return;
+        }
+        switch (step.End)
+        {
+            case ZoneWalkEnd.ReportFailed:
+                EndPass(failed: true);
+                return;
+            default:
+                _zoneIndex++;
+                StartZone();
+                return;
+        }
+    }
+
+    private void HandToDevice(ZoneWalkStep step)
+    {
+        if (_device is null)
+        {
+            // The device went away between steps: the batch goes back unflagged and the pass ends.
+            _outstanding = step;
+            _reportId++;
+            FailOutstanding(ReportErrors.Gone, "no device is attached");
+            return;
+        }
+        _reportId++;
+        _outstanding = step;
+        _handedAt = Context.System.Scheduler.Now;
+        Timers.StartSingleTimer(ReportTimerKey, new ReportTimedOut(_reportId), _settings.ReportTimeout);
+        _device.Tell(new ReportPages(_reportId, step.Batch!));
+    }
+
+    private void HandleReportCompleted(ReportCompleted m)
+    {
+        if (_outstanding is null || m.ReportId != _reportId || _device is null || !Sender.Equals(_device))
+        {
+            _log.Warning("Report {ReportId} answer from {Sender} ignored: not the outstanding report {Outstanding} of the registered device",
+                m.ReportId, Sender.Path, _outstanding is null ? "none" : _reportId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return;
+        }
+        if (m.Success) Finish(success: true, errorCode: 0, detail: null);
+        else FailOutstanding(m.ErrorCode, m.Detail ?? "the device reported an error");
+    }
+
+    private void FailOutstanding(int errorCode, string detail) => Finish(success: false, errorCode, detail);
+
+    private void Finish(bool success, int errorCode, string? detail)
+    {
+        var step = _outstanding!;
+        _outstanding = null;
+        Timers.Cancel(ReportTimerKey);
+        var bytes = step.Batch!.TotalBytes;
+        _reports++;
+        _passReports++;
+        if (success)
+        {
+            _reportedBytes += bytes;
+            _passReportedBytes += bytes;
+            _log.Debug("Reported {Entries} blocks ({Bytes} bytes) from {Zone}, report {ReportId}", step.Batch.Count, bytes, step.Zone, _reportId);
+        }
+        else
+        {
+            _failedReports++;
+            _log.Warning("Report {ReportId} of {Entries} blocks from {Zone} failed with error {ErrorCode}: {Detail}",
+                _reportId, step.Batch.Count, step.Zone, errorCode, detail);
+        }
+        Context.System.EventStream.Publish(new ReportFinished(_passId, _reportId, step.Zone, step.Batch.Count, bytes,
+            _handedAt, success, errorCode, 0));
+        _zones[_zoneIndex].Tell(new CompleteZoneReport(_passId, step.BatchId, step.Batch, success));
+    }
+
+    private void HandleWalkRejected(ZoneWalkRejected m)
+    {
+        // The zone no longer has the walk (it restarted): treat the zone as done, unflagged.
+        _log.Warning("Zone {Zone} rejected pass {PassId}: {Reason}; moving on", m.Zone, m.PassId, m.Reason);
+        if (m.PassId != _passId || !Sender.Equals(_zones[_zoneIndex])) return;
+        _outstanding = null;
+        Timers.Cancel(ReportTimerKey);
+        _zoneIndex++;
+        StartZone();
+    }
+
+    /// <summary>R13: Active to Idle, or back to Requested with the timer armed if asked during the pass.</summary>
+    private void EndPass(bool failed)
+    {
+        _passes++;
+        var end = Context.System.Scheduler.Now;
+        _log.Info("Pass {PassId} done: {Zones} zones visited, {Reports} reports, {Bytes} bytes reported in {Duration} ms{Failed}",
+            _passId, _zonesVisited, _passReports, _passReportedBytes, (end - _passStart).TotalMilliseconds, failed ? ", stopped by a failed report" : "");
+        var requestAgain = _requestedDuringPass && _device is not null && _pendingDetachReplyTo is null;
+        if (requestAgain) Request();
+        else Idle();
+        Context.System.EventStream.Publish(new PassFinished(_passId, _passStart, end, _zonesVisited, _passReports,
+            _passReportedBytes, failed, requestAgain));
+        if (_pendingDetachReplyTo is not null)
+        {
+            var replyTo = _pendingDetachReplyTo;
+            var device = _pendingDetachDevice!;
+            _pendingDetachReplyTo = null;
+            _pendingDetachDevice = null;
+            DropDevice();
+            replyTo.Tell(new DeviceDetached(device));
+        }
+    }
+}

@@ -1,0 +1,123 @@
+using Akka.Actor;
+using Akka.Event;
+using PageReportingActors.Devices;
+using PageReportingActors.Messages;
+
+namespace PageReportingActors;
+
+/// <summary>
+/// Hosts the application's <see cref="IPageReportHandler"/> (R16): runs one report at a time and
+/// answers the reporter. A handler that throws, answers an error, or does not answer within
+/// <c>timeout</c> makes a failed report (R12); its late answer is logged and ignored.
+/// </summary>
+public sealed class ReportingDeviceActor : ReceiveActor, IWithTimers
+{
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
+    private const string TimeoutKey = "handler-timeout";
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly IPageReportHandler _handler;
+    private readonly TimeSpan _timeout;
+
+    private long? _runningReport;
+    private IActorRef? _replyTo;
+    private CancellationTokenSource? _cancellation;
+
+    public ReportingDeviceActor(IPageReportHandler handler, TimeSpan timeout)
+    {
+        if (timeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(timeout), $"device timeout {timeout} must be positive");
+        _handler = handler;
+        _timeout = timeout;
+
+        Receive<ReportPages>(HandleReport);
+        Receive<HandlerAnswered>(HandleAnswer);
+        Receive<HandlerTimedOut>(m =>
+        {
+            if (_runningReport != m.ReportId) return;
+            _cancellation?.Cancel();
+            Answer(ReportCompleted.Failed(m.ReportId, ReportErrors.TimedOut, $"the handler did not answer within {_timeout}"));
+        });
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(IPageReportHandler handler, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        var t = timeout ?? DefaultTimeout;
+        if (t <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(timeout), $"device timeout {t} must be positive");
+        return Akka.Actor.Props.Create(() => new ReportingDeviceActor(handler, t));
+    }
+
+    private sealed record HandlerAnswered(long ReportId, ReportOutcome? Outcome, Exception? Fault) : INoSerializationVerificationNeeded;
+
+    private sealed record HandlerTimedOut(long ReportId) : INoSerializationVerificationNeeded;
+
+    protected override void PostStop()
+    {
+        _cancellation?.Cancel();
+        _cancellation?.Dispose();
+        base.PostStop();
+    }
+
+    private void HandleReport(ReportPages m)
+    {
+        if (_runningReport is not null)
+        {
+            _log.Warning("Report {ReportId} rejected: report {Running} is still running", m.ReportId, _runningReport);
+            Sender.Tell(ReportCompleted.Failed(m.ReportId, ReportErrors.Busy, $"report {_runningReport} is still running"));
+            return;
+        }
+        if (m.Pages is null || m.Pages.Count == 0 || !m.Pages.Entries[^1].IsEnd)
+        {
+            _log.Warning("Report {ReportId} rejected: the scatterlist is empty or has no end mark", m.ReportId);
+            Sender.Tell(ReportCompleted.Failed(m.ReportId, ReportErrors.Invalid, "the scatterlist is empty or has no end mark"));
+            return;
+        }
+        _runningReport = m.ReportId;
+        _replyTo = Sender;
+        _cancellation?.Dispose();
+        _cancellation = new CancellationTokenSource();
+        Timers.StartSingleTimer(TimeoutKey, new HandlerTimedOut(m.ReportId), _timeout);
+
+        var reportId = m.ReportId;
+        Task<ReportOutcome> task;
+        try
+        {
+            task = _handler.ReportAsync(m.Pages, _cancellation.Token);
+        }
+        catch (Exception ex)
+        {
+            task = Task.FromException<ReportOutcome>(ex);
+        }
+        task.ContinueWith(
+            t => t.IsCompletedSuccessfully
+                ? new HandlerAnswered(reportId, t.Result, null)
+                : new HandlerAnswered(reportId, null, t.Exception?.GetBaseException() ?? new TaskCanceledException()),
+            TaskContinuationOptions.ExecuteSynchronously).PipeTo(Self);
+    }
+
+    private void HandleAnswer(HandlerAnswered m)
+    {
+        if (_runningReport != m.ReportId)
+        {
+            _log.Warning("Late answer to report {ReportId} ignored: it already ended", m.ReportId);
+            return;
+        }
+        Timers.Cancel(TimeoutKey);
+        if (m.Fault is not null)
+            Answer(ReportCompleted.Failed(m.ReportId, ReportErrors.Faulted, $"the handler threw {m.Fault.GetType().Name}: {m.Fault.Message}"));
+        else if (m.Outcome!.Value.Succeeded)
+            Answer(ReportCompleted.Ok(m.ReportId));
+        else
+            Answer(ReportCompleted.Failed(m.ReportId, m.Outcome.Value.ErrorCode, $"the handler answered error {m.Outcome.Value.ErrorCode}"));
+    }
+
+    private void Answer(ReportCompleted answer)
+    {
+        if (!answer.Success) _log.Warning("Report {ReportId} failed: {Detail}", answer.ReportId, answer.Detail);
+        _replyTo?.Tell(answer);
+        _runningReport = null;
+        _replyTo = null;
+    }
+}

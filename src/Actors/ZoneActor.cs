@@ -1,0 +1,279 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Event;
+using PageReportingActors.Allocator;
+using PageReportingActors.Messages;
+using PageReportingActors.Reporting;
+
+namespace PageReportingActors;
+
+/// <summary>
+/// Owns one zone's free area (R1-R4, R15) and serves allocations, frees and the reporter's walk.
+/// The allocator and the walk are plain code; this actor turns messages into calls on them and
+/// rejects what does not fit with an explicit reply.
+/// </summary>
+public sealed class ZoneActor : ReceiveActor
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly ZoneFreeArea _area;
+    private readonly Durable _durable;
+
+    private ZoneReportingWalk? _walk;
+    private IActorRef? _walkOwner;
+    private long _walkPassId = -1;
+
+    private ZoneActor(Durable durable)
+    {
+        _durable = durable;
+        _area = durable.Area;
+
+        Receive<Allocate>(HandleAllocate);
+        Receive<AllocateMany>(HandleAllocateMany);
+        Receive<Free>(HandleFree);
+        Receive<FreeMany>(HandleFreeMany);
+        Receive<GetZoneStatus>(_ => Sender.Tell(Status()));
+        Receive<CheckZoneInvariants>(_ => Sender.Tell(new ZoneInvariantsChecked(_area.Name, _area.CheckInvariants())));
+        Receive<EnableNotification>(m =>
+        {
+            if (!PageGeometry.IsValidOrder(m.ReportingOrder))
+            {
+                _log.Warning("Zone {Zone}: notification order {Order} rejected: outside 0..10", _area.Name, m.ReportingOrder);
+                return;
+            }
+            _durable.Reporter = m.Reporter;
+            _durable.NotifyOrder = m.ReportingOrder;
+        });
+        Receive<DisableNotification>(_ => _durable.NotifyOrder = null);
+        Receive<BeginZoneWalk>(HandleBeginWalk);
+        Receive<CompleteZoneReport>(HandleCompleteReport);
+        Receive<AbandonZoneWalk>(HandleAbandon);
+    }
+
+    public static Props Props(ZoneFreeArea area)
+    {
+        var durable = new Durable(area);
+        return Akka.Actor.Props.Create(() => new ZoneActor(durable));
+    }
+
+    /// <summary>
+    /// What outlives a restart: the free area itself and who to notify. A restarted zone keeps its
+    /// lists and its registration; only the walk in progress is given up.
+    /// </summary>
+    private sealed class Durable(ZoneFreeArea area)
+    {
+        public ZoneFreeArea Area { get; } = area;
+        public IActorRef? Reporter { get; set; }
+        public int? NotifyOrder { get; set; }
+        public long BatchId { get; set; }
+    }
+
+    /// <summary>
+    /// A crash must not strand the isolated batch: if this actor stops or restarts mid-walk, the
+    /// batch goes back to the lists unflagged and the reporter is told the walk was abandoned.
+    /// </summary>
+    protected override void PostStop()
+    {
+        if (_walk is not null)
+        {
+            _log.Warning("Zone {Zone}: stopping during pass {PassId}; returning its batch unflagged", _area.Name, _walkPassId);
+            _walk.Abandon();
+            _walkOwner?.Tell(new ZoneWalkStep(_walkPassId, _area.Name, _durable.BatchId, null, false, ZoneWalkEnd.Abandoned, false, 0));
+            _walk = null;
+        }
+        base.PostStop();
+    }
+
+    private void HandleAllocate(Allocate m)
+    {
+        var result = _area.Allocate(m.Order, m.Migratetype, m.Floor);
+        if (result.Succeeded)
+        {
+            Sender.Tell(new Allocated(_area.Name, result.Block));
+            return;
+        }
+        var detail = AllocationDetail(m.Order, m.Migratetype, m.Floor, result.Failure!.Value);
+        if (result.Failure is AllocationFailureReason.InvalidOrder or AllocationFailureReason.InvalidMigratetype)
+            _log.Warning("Zone {Zone}: allocation rejected: {Detail}", _area.Name, detail);
+        Sender.Tell(new AllocationFailed(_area.Name, m.Order, result.Failure.Value, detail));
+    }
+
+    private void HandleAllocateMany(AllocateMany m)
+    {
+        if (m.Count < 0)
+        {
+            _log.Warning("Zone {Zone}: AllocateMany rejected: count {Count} is negative", _area.Name, m.Count);
+            Sender.Tell(new AllocationFailed(_area.Name, m.Order, AllocationFailureReason.InvalidOrder, $"count {m.Count} is negative"));
+            return;
+        }
+        var blocks = ImmutableArray.CreateBuilder<Block>(Math.Min(m.Count, 1 << 16));
+        AllocationFailureReason? stopped = null;
+        for (var i = 0; i < m.Count; i++)
+        {
+            var result = _area.Allocate(m.Order, m.Migratetype, m.Floor);
+            if (!result.Succeeded)
+            {
+                stopped = result.Failure;
+                break;
+            }
+            blocks.Add(result.Block);
+        }
+        Sender.Tell(new AllocatedMany(_area.Name, blocks.ToImmutable(), stopped));
+    }
+
+    private void HandleFree(Free m)
+    {
+        var result = _area.Free(m.Pfn, m.Order);
+        if (!result.Succeeded)
+        {
+            Sender.Tell(Rejected(m.Pfn, m.Order, result.Rejection!.Value));
+            return;
+        }
+        Sender.Tell(new Freed(_area.Name, new Block(m.Pfn, m.Order), result.Merged));
+        Notify(result.Merged.Order);
+    }
+
+    private void HandleFreeMany(FreeMany m)
+    {
+        var rejected = ImmutableArray.CreateBuilder<FreeRejected>();
+        var freed = 0;
+        var highest = -1;
+        foreach (var block in m.Blocks)
+        {
+            var result = _area.Free(block.Pfn, block.Order);
+            if (!result.Succeeded)
+            {
+                rejected.Add(Rejected(block.Pfn, block.Order, result.Rejection!.Value));
+                continue;
+            }
+            freed++;
+            highest = Math.Max(highest, result.Merged.Order);
+        }
+        Sender.Tell(new FreedMany(_area.Name, freed, rejected.ToImmutable()));
+        if (highest >= 0) Notify(highest);
+    }
+
+    /// <summary>R5: a free that merged to the reporting order or more tells the reporter, while one listens.</summary>
+    private void Notify(int mergedOrder)
+    {
+        if (_durable.NotifyOrder is { } order && mergedOrder >= order && _durable.Reporter is not null)
+            _durable.Reporter.Tell(new RequestReporting(_area.Name));
+    }
+
+    private FreeRejected Rejected(long pfn, int order, FreeRejectionReason reason)
+    {
+        var detail = reason switch
+        {
+            FreeRejectionReason.InvalidOrder => $"order {order} is outside 0..{PageGeometry.MaxOrder}",
+            FreeRejectionReason.OutsideZone => $"pfn {pfn} order {order} is outside zone {_area.Name} [{_area.StartPfn}, {_area.EndPfn})",
+            FreeRejectionReason.Misaligned => $"pfn {pfn} is not aligned to order {order}",
+            FreeRejectionReason.NotAllocated => $"no allocated block starts at pfn {pfn}",
+            FreeRejectionReason.AlreadyFree => $"pfn {pfn} is already free",
+            FreeRejectionReason.Isolated => $"pfn {pfn} is isolated for a report, not allocated",
+            FreeRejectionReason.Reserved => $"pfn {pfn} is reserved, not managed",
+            FreeRejectionReason.OrderMismatch => $"the block at pfn {pfn} has order {_area.AllocatedOrderAt(pfn)}, not {order}",
+            _ => reason.ToString(),
+        };
+        _log.Warning("Zone {Zone}: free rejected ({Reason}): {Detail}", _area.Name, reason, detail);
+        return new FreeRejected(_area.Name, pfn, order, reason, detail);
+    }
+
+    private string AllocationDetail(int order, Migratetype type, WatermarkLevel floor, AllocationFailureReason reason) => reason switch
+    {
+        AllocationFailureReason.InvalidOrder => $"order {order} is outside 0..{PageGeometry.MaxOrder}",
+        AllocationFailureReason.InvalidMigratetype => $"cannot allocate from migratetype {type}",
+        AllocationFailureReason.OutOfMemory => $"no free block of order {order} or larger in zone {_area.Name}",
+        AllocationFailureReason.BelowWatermark =>
+            $"zone {_area.Name} would fall to {_area.FreePages - (1L << order)} free pages, not above its {floor} watermark {_area.WatermarkPages(floor)}",
+        _ => reason.ToString(),
+    };
+
+    private void HandleBeginWalk(BeginZoneWalk m)
+    {
+        if (_walk is { IsAwaitingReport: true })
+        {
+            RejectWalk(m.PassId, 0, $"pass {_walkPassId} still has batch {_durable.BatchId} at the device");
+            return;
+        }
+        if (!PageGeometry.IsValidOrder(m.ReportingOrder) || m.Capacity < 1)
+        {
+            RejectWalk(m.PassId, 0, $"order {m.ReportingOrder} or capacity {m.Capacity} is invalid");
+            return;
+        }
+        _walk = new ZoneReportingWalk(_area, new PassSettings(m.ReportingOrder, m.Capacity));
+        _walkOwner = Sender;
+        _walkPassId = m.PassId;
+        Reply(_walk.Advance(), flagged: 0);
+    }
+
+    private void HandleCompleteReport(CompleteZoneReport m)
+    {
+        var problem = CheckCompletion(m);
+        if (problem is not null)
+        {
+            RejectWalk(m.PassId, m.BatchId, problem);
+            return;
+        }
+        var (flagged, next) = _walk!.Complete(m.Success);
+        Reply(next, flagged);
+    }
+
+    /// <summary>Only the walk's owner may end the outstanding batch, and only with its exact blocks.</summary>
+    private string? CheckCompletion(CompleteZoneReport m)
+    {
+        if (_walk is null || !_walk.IsAwaitingReport) return $"no batch is outstanding (batch {m.BatchId} of pass {m.PassId})";
+        if (!Sender.Equals(_walkOwner)) return $"{Sender.Path} does not drive this walk";
+        if (m.PassId != _walkPassId || m.BatchId != _durable.BatchId)
+            return $"batch {m.BatchId} of pass {m.PassId} is not the outstanding batch {_durable.BatchId} of pass {_walkPassId}";
+        var outstanding = _walk.OutstandingBatch;
+        var claimed = m.Batch?.ToBlocks() ?? ImmutableArray<Block>.Empty;
+        if (claimed.Length != outstanding.Count || !claimed.ToHashSet().SetEquals(outstanding))
+            return $"the blocks named are not the {outstanding.Count} blocks of batch {_durable.BatchId}";
+        return null;
+    }
+
+    private void HandleAbandon(AbandonZoneWalk m)
+    {
+        if (_walk is null || m.PassId != _walkPassId || !Sender.Equals(_walkOwner))
+        {
+            RejectWalk(m.PassId, 0, $"pass {m.PassId} has no walk here to abandon");
+            return;
+        }
+        _walk.Abandon();
+        _walk = null;
+        Sender.Tell(new ZoneWalkStep(m.PassId, _area.Name, _durable.BatchId, null, false, ZoneWalkEnd.Abandoned, false, 0));
+    }
+
+    private void Reply(WalkStep step, int flagged)
+    {
+        if (step.Kind == WalkStepKind.Report)
+        {
+            _durable.BatchId++;
+            Sender.Tell(new ZoneWalkStep(_walkPassId, _area.Name, _durable.BatchId, Scatterlist.FromBlocks(step.Batch),
+                step.IsLeftover, ZoneWalkEnd.None, _walk!.RequestAnotherPass, flagged));
+            return;
+        }
+        var end = step.End switch
+        {
+            WalkEnd.GateClosed => ZoneWalkEnd.GateClosed,
+            WalkEnd.ReportFailed => ZoneWalkEnd.ReportFailed,
+            _ => ZoneWalkEnd.Completed,
+        };
+        Sender.Tell(new ZoneWalkStep(_walkPassId, _area.Name, _durable.BatchId, null, false, end, _walk!.RequestAnotherPass, flagged));
+        _walk = null;
+    }
+
+    private void RejectWalk(long passId, long batchId, string reason)
+    {
+        _log.Warning("Zone {Zone}: walk command rejected: {Reason}", _area.Name, reason);
+        Sender.Tell(new ZoneWalkRejected(_area.Name, passId, batchId, reason));
+    }
+
+    private ZoneStatus Status()
+    {
+        var nrFree = ImmutableArray.CreateBuilder<long>(PageGeometry.OrderCount);
+        for (var o = 0; o <= PageGeometry.MaxOrder; o++) nrFree.Add(_area.NrFree(o));
+        return new ZoneStatus(_area.Name, _area.StartPfn, _area.Pages, _area.FreePages, _area.ReportedPages,
+            _area.IsolatedPages, _area.AllocatedPages, _area.ReservedPages, nrFree.MoveToImmutable(),
+            _area.Watermarks, _durable.NotifyOrder, _walk is not null);
+    }
+}
