@@ -1,0 +1,235 @@
+using System.ComponentModel;
+using System.Globalization;
+using PageReportingActors.Host.Output;
+using PageReportingActors.Host.Scenarios;
+using PageReportingActors.Host.Simulation;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace PageReportingActors.Host.Cli;
+
+/// <summary>Runs a scenario: the same signature as <see cref="ScenarioRunner.RunAsync"/>, so tests can stand in for it.</summary>
+public delegate Task<RunResult> ScenarioRun(Scenario scenario, RunOptions options, CancellationToken cancellationToken);
+
+/// <summary>An argument the host cannot use: exit code 2, the message as the one line on stderr.</summary>
+public sealed class UsageException(string message) : Exception(message);
+
+/// <summary>
+/// The host's command line: <c>run FILE.json|NAME [--out DIR] [--sample DURATION]</c>, <c>scenarios</c>,
+/// and no arguments for <c>run default</c>. Exit codes: 0 done, 2 bad scenario or argument, 1 anything else;
+/// a failure prints one line on stderr and no stack trace.
+/// </summary>
+public static class HostProgram
+{
+    public const int ExitOk = 0;
+    public const int ExitFailure = 1;
+    public const int ExitUsage = 2;
+
+    /// <param name="runner">The simulation; <see cref="ScenarioRunner.RunAsync"/> unless a test supplies another.</param>
+    /// <param name="interactive">Whether stdout is a terminal (progress bar, table); detected when null.</param>
+    public static async Task<int> RunAsync(
+        string[] args,
+        TextWriter stdout,
+        TextWriter stderr,
+        ScenarioRun? runner = null,
+        bool? interactive = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+        var isTerminal = interactive ?? (ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected);
+        var context = new HostContext(stdout, isTerminal, runner ?? ScenarioRunner.RunAsync, CreateConsole(stdout, isTerminal));
+
+        var app = new CommandApp();
+        app.Configure(config =>
+        {
+            config.SetApplicationName("PageReportingActors.Host");
+            config.ConfigureConsole(context.Console);
+            config.Settings.Culture = CultureInfo.InvariantCulture;
+            // We print failures ourselves, as one line, and choose the exit code.
+            config.PropagateExceptions();
+            // An unknown option is a mistake to report, not something to ignore.
+            config.Settings.StrictParsing = true;
+            config.AddAsyncDelegate<RunCommandSettings>("run", (_, settings, ct) => RunCommandAsync(context, settings, ct))
+                .WithDescription("Runs a scenario file or a built-in scenario and writes report.json, timeline.csv and timeline.png.")
+                .WithExample("run", "default")
+                .WithExample("run", "my-scenario.json", "--out", "out/mine", "--sample", "250ms");
+            config.AddDelegate<EmptyCommandSettings>("scenarios", (_, _, _) => ListScenarios(context))
+                .WithDescription("Lists the built-in scenarios.");
+        });
+
+        try
+        {
+            return await app.RunAsync(args.Length == 0 ? ["run", BuiltInScenarios.DefaultName] : args, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            var (code, message) = Classify(e);
+            await stderr.WriteLineAsync(message).ConfigureAwait(false);
+            await stderr.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            return code;
+        }
+    }
+
+    private static (int Code, string Message) Classify(Exception e)
+    {
+        while (e is AggregateException { InnerExceptions.Count: 1 } aggregate) e = aggregate.InnerExceptions[0];
+        return e switch
+        {
+            ScenarioException or UsageException or CommandAppException => (ExitUsage, OneLine(e.Message)),
+            OperationCanceledException => (ExitFailure, "cancelled"),
+            _ => (ExitFailure, OneLine(e.Message)),
+        };
+    }
+
+    private static string OneLine(string text)
+    {
+        var line = ScenarioParser.OneLine(text);
+        return line.Length == 0 ? "failed" : line;
+    }
+
+    private static IAnsiConsole CreateConsole(TextWriter stdout, bool interactive) =>
+        AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = interactive ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = interactive ? InteractionSupport.Yes : InteractionSupport.No,
+            Out = new AnsiConsoleOutput(stdout),
+        });
+
+    private static int ListScenarios(HostContext context)
+    {
+        if (context.Interactive)
+        {
+            var table = new Table().AddColumn("name").AddColumn("description");
+            foreach (var s in BuiltInScenarios.All) table.AddRow(Markup.Escape(s.Name), Markup.Escape(s.Description));
+            context.Console.Write(table);
+        }
+        else
+        {
+            var width = BuiltInScenarios.All.Max(s => s.Name.Length);
+            foreach (var s in BuiltInScenarios.All) context.Out.WriteLine($"{s.Name.PadRight(width)}  {s.Description}");
+        }
+        return ExitOk;
+    }
+
+    private static async Task<int> RunCommandAsync(HostContext context, RunCommandSettings settings, CancellationToken cancellationToken)
+    {
+        // Everything that can be wrong with the arguments is found before the simulation starts.
+        if (!Durations.TryParse(settings.Sample, out var sample))
+            throw new UsageException($"--sample: \"{settings.Sample}\" is not a duration");
+        if (sample <= TimeSpan.Zero)
+            throw new UsageException($"--sample: \"{settings.Sample}\" must be positive");
+        if (string.IsNullOrWhiteSpace(settings.Out))
+            throw new UsageException("--out: is empty");
+        var (scenario, source) = LoadScenario(settings.Scenario);
+
+        Directory.CreateDirectory(settings.Out);
+        context.Out.WriteLine($"running \"{scenario.Name}\" ({source}), sampling every {Durations.Format(sample)}");
+
+        var options = new RunOptions(sample, Path.GetFullPath(settings.Out));
+        var result = await RunWithProgressAsync(context, scenario, options, cancellationToken).ConfigureAwait(false);
+
+        var files = RunOutput.WriteAll(result, settings.Out);
+        SummaryPrinter.Print(context.Console, context.Out, context.Interactive, result, files);
+        return ExitOk;
+    }
+
+    /// <summary>A path-looking argument is a file; otherwise a built-in name, then a file in the current directory.</summary>
+    public static (Scenario Scenario, string Source) LoadScenario(string argument)
+    {
+        var looksLikePath = argument.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
+            || argument.Contains('/') || argument.Contains(Path.DirectorySeparatorChar);
+        if (!looksLikePath && BuiltInScenarios.Exists(argument))
+            return (BuiltInScenarios.Load(argument), $"built-in {argument}");
+        if (File.Exists(argument))
+            return (ScenarioParser.ParseFile(argument), argument);
+        if (looksLikePath)
+            throw new UsageException($"scenario file not found: {argument}");
+        throw new UsageException($"unknown scenario \"{argument}\"; known: {string.Join(", ", BuiltInScenarios.Names)}");
+    }
+
+    private static async Task<RunResult> RunWithProgressAsync(HostContext context, Scenario scenario, RunOptions options, CancellationToken cancellationToken)
+    {
+        if (!context.Interactive)
+        {
+            var plain = new PlainProgress(context.Out);
+            var result = await context.Runner(scenario, options with { Progress = plain }, cancellationToken).ConfigureAwait(false);
+            plain.Report(1.0);
+            return result;
+        }
+
+        RunResult? outcome = null;
+        await context.Console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .StartAsync(async ctx =>
+            {
+                var task = ctx.AddTask("virtual time", maxValue: 1.0);
+                var progress = new CallbackProgress(v => task.Value = Math.Clamp(v, 0, 1));
+                outcome = await context.Runner(scenario, options with { Progress = progress }, cancellationToken).ConfigureAwait(false);
+                task.Value = 1.0;
+            }).ConfigureAwait(false);
+        return outcome!;
+    }
+
+    private sealed record HostContext(TextWriter Out, bool Interactive, ScenarioRun Runner, IAnsiConsole Console);
+}
+
+/// <summary>Arguments of <c>run</c>.</summary>
+public sealed class RunCommandSettings : CommandSettings
+{
+    [CommandArgument(0, "<SCENARIO>")]
+    [Description("A scenario file (FILE.json) or the name of a built-in scenario (see 'scenarios').")]
+    public string Scenario { get; set; } = BuiltInScenarios.DefaultName;
+
+    [CommandOption("--out <DIR>")]
+    [Description("Directory for report.json, timeline.csv and timeline.png.")]
+    [DefaultValue("./out")]
+    public string Out { get; set; } = "./out";
+
+    [CommandOption("--sample <DURATION>")]
+    [Description("Virtual time between timeline rows, e.g. 100ms, 1s.")]
+    [DefaultValue("100ms")]
+    public string Sample { get; set; } = "100ms";
+
+    // Spectre.Console.Cli 0.57 fills an option given last without a value with its internal
+    // default-command token instead of failing; catch that so "--out" alone is an error.
+    private const string SpectreDefaultCommandToken = "__default_command";
+
+    public override ValidationResult Validate()
+    {
+        if (Out == SpectreDefaultCommandToken) return ValidationResult.Error("--out: needs a value");
+        if (Sample == SpectreDefaultCommandToken) return ValidationResult.Error("--sample: needs a value");
+        return ValidationResult.Success();
+    }
+}
+
+/// <summary>Reports synchronously on the caller's thread; <see cref="Progress{T}"/> would post late and out of order.</summary>
+internal sealed class CallbackProgress(Action<double> report) : IProgress<double>
+{
+    public void Report(double value) => report(value);
+}
+
+/// <summary>"progress: 40%" at every 10% of virtual time, for output that is not a terminal.</summary>
+internal sealed class PlainProgress(TextWriter writer) : IProgress<double>
+{
+    private readonly Lock _lock = new();
+    private int _tenths;
+
+    public void Report(double value)
+    {
+        if (double.IsNaN(value)) return;
+        var tenths = (int)Math.Floor(Math.Clamp(value, 0, 1) * 10 + 1e-9);
+        lock (_lock)
+        {
+            while (_tenths < tenths)
+            {
+                _tenths++;
+                writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"progress: {_tenths * 10}%"));
+            }
+        }
+    }
+}

@@ -1,0 +1,32 @@
+using System.Globalization;
+using PageReportingActors.Host.Simulation;
+
+namespace PageReportingActors.Host.Output;
+
+/// <summary>Writes DIR/timeline.csv: the timeline's columns, invariant culture, t in seconds with 3 decimals.</summary>
+public static class TimelineCsvWriter
+{
+    public const string FileName = "timeline.csv";
+    public const string Header = "t,freeBytes,reportedBytes,isolatedBytes,hostResidentBytes";
+
+    public static void WriteFile(IReadOnlyList<TimelineRow> rows, string path)
+    {
+        using var writer = new StreamWriter(path);
+        Write(rows, writer);
+    }
+
+    public static void Write(IReadOnlyList<TimelineRow> rows, TextWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        // "\n" on every platform so the file is the same bytes everywhere.
+        writer.Write(Header);
+        writer.Write('\n');
+        foreach (var r in rows)
+        {
+            writer.Write(string.Create(CultureInfo.InvariantCulture,
+                $"{r.T:0.000},{r.FreeBytes},{r.ReportedBytes},{r.IsolatedBytes},{r.HostResidentBytes}"));
+            writer.Write('\n');
+        }
+        writer.Flush();
+    }
+}

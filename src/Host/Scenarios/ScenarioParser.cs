@@ -1,0 +1,473 @@
+using System.Globalization;
+using System.Text.Json;
+using PageReportingActors.Allocator;
+using PageReportingActors.Guest;
+using PageReportingActors.Messages;
+using static PageReportingActors.Messages.PageGeometry;
+
+namespace PageReportingActors.Host.Scenarios;
+
+/// <summary>
+/// Reads a scenario file (SCENARIOS.md) into <see cref="Scenario"/>, checking every field. Each
+/// problem is a <see cref="ScenarioException"/> naming the JSON path, so a run never starts on a
+/// scenario that would fail half way.
+/// </summary>
+public static class ScenarioParser
+{
+    public const int MaxCapacity = 1024;
+
+    /// <summary>When a workload has no <c>stop</c>, the run ends this long after its last step.</summary>
+    public static readonly TimeSpan ImplicitStopAfter = TimeSpan.FromSeconds(10);
+
+    public static readonly IReadOnlyList<string> Operations =
+        ["register", "unregister", "allocate", "free", "churn", "setOrder", "stop"];
+
+    private static readonly JsonDocumentOptions DocumentOptions = new()
+    {
+        // People write these files by hand; comments and trailing commas cost nothing to accept.
+        CommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    public static Scenario ParseFile(string path)
+    {
+        var json = File.ReadAllText(path);
+        return Parse(json);
+    }
+
+    public static Scenario Parse(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, DocumentOptions);
+        }
+        catch (JsonException e)
+        {
+            throw new ScenarioException("", SyntaxProblem(e));
+        }
+        using (document)
+            return Parse(document.RootElement);
+    }
+
+    public static Scenario Parse(JsonElement root)
+    {
+        var o = Obj.Of(root, "");
+        o.AllowOnly("name", "description", "seed", "guest", "reporting", "device", "workload");
+
+        var name = o.RequiredString("name");
+        if (string.IsNullOrWhiteSpace(name)) throw new ScenarioException("name", "is empty");
+        var seed = o.OptionalInt("seed", int.MinValue, int.MaxValue) ?? 1;
+        if (o.Has("description")) o.RequiredString("description");
+
+        var zones = ParseGuest(o.RequiredObject("guest"));
+        var reporting = ParseReporting(o.OptionalObject("reporting"));
+        var device = ParseDevice(o.OptionalObject("device"));
+        var workload = ParseWorkload(o.Required("workload"));
+        return new Scenario(name, seed, zones, reporting, device, workload);
+    }
+
+    private static string SyntaxProblem(JsonException e)
+    {
+        // JsonException's message carries its own "Path: … | LineNumber: …" tail; one position is enough.
+        var message = e.Message;
+        foreach (var marker in new[] { " Path:", " LineNumber:" })
+        {
+            var i = message.IndexOf(marker, StringComparison.Ordinal);
+            if (i >= 0) message = message[..i];
+        }
+        message = OneLine(message).TrimEnd();
+        var line = (e.LineNumber ?? 0) + 1;
+        var position = (e.BytePositionInLine ?? 0) + 1;
+        return string.Create(CultureInfo.InvariantCulture, $"invalid JSON at line {line}, position {position}: {message}");
+    }
+
+    internal static string OneLine(string text) =>
+        string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    // ---- guest ----
+
+    private static IReadOnlyList<ZoneSpec> ParseGuest(Obj guest)
+    {
+        guest.AllowOnly("zones", "memory");
+        var hasZones = guest.Has("zones");
+        var hasMemory = guest.Has("memory");
+        if (hasZones && hasMemory) throw new ScenarioException(guest.Path, "give either zones or memory, not both");
+        if (!hasZones && !hasMemory) throw new ScenarioException(guest.Path, "needs zones or memory");
+        return hasMemory ? ParseMemory(guest) : ParseZones(guest);
+    }
+
+    private static IReadOnlyList<ZoneSpec> ParseMemory(Obj guest)
+    {
+        var path = guest.PathOf("memory");
+        var element = guest.Required("memory");
+        var bytes = ReadSize(element, path);
+        if (bytes < X86GuestLayout.MinimumBytes)
+            throw new ScenarioException(path, $"{element.GetRawText()} is below the {Sizes.Format(X86GuestLayout.MinimumBytes)} minimum");
+        if (bytes % PageSize != 0)
+            throw new ScenarioException(path, $"{element.GetRawText()} is not a whole number of 4KiB pages");
+        IReadOnlyList<ZoneSpec> zones;
+        try
+        {
+            zones = X86GuestLayout.ForMemory(bytes);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ScenarioException(path, OneLine(e.Message));
+        }
+        foreach (var zone in zones)
+        {
+            var error = ZoneFreeArea.Validate(zone);
+            if (error is not null) throw new ScenarioException(path, $"{element.GetRawText()} gives zone {zone.Name} where {error}");
+        }
+        return zones;
+    }
+
+    private static IReadOnlyList<ZoneSpec> ParseZones(Obj guest)
+    {
+        var path = guest.PathOf("zones");
+        var array = guest.Required("zones");
+        if (array.ValueKind != JsonValueKind.Array) throw new ScenarioException(path, $"{Show(array)} is not an array");
+        if (array.GetArrayLength() == 0) throw new ScenarioException(path, "is empty");
+
+        var zones = new List<ZoneSpec>();
+        var index = 0;
+        foreach (var element in array.EnumerateArray())
+        {
+            var zonePath = $"{path}[{index}]";
+            var z = Obj.Of(element, zonePath);
+            z.AllowOnly("name", "startPfn", "pages", "freePages", "reservedPages", "watermarks");
+            var name = z.RequiredString("name");
+            if (string.IsNullOrWhiteSpace(name)) throw new ScenarioException(z.PathOf("name"), "is empty");
+            var start = z.RequiredLong("startPfn", 0, long.MaxValue / 2);
+            var pages = z.RequiredLong("pages", 1, int.MaxValue);
+            var free = z.RequiredLong("freePages", 0, pages);
+            var reserved = z.OptionalLong("reservedPages", 0, pages - free) ?? 0;
+
+            var w = z.RequiredObject("watermarks");
+            w.AllowOnly("min", "low", "high");
+            var min = w.RequiredLong("min", 0, long.MaxValue);
+            var low = w.RequiredLong("low", 0, long.MaxValue);
+            var high = w.RequiredLong("high", 0, long.MaxValue);
+            if (low < min) throw new ScenarioException(w.PathOf("low"), "must be >= min");
+            if (high < low) throw new ScenarioException(w.PathOf("high"), "must be >= low");
+
+            for (var j = 0; j < zones.Count; j++)
+                if (zones[j].Name == name)
+                    throw new ScenarioException(z.PathOf("name"), $"\"{name}\" is already the name of {path}[{j}]");
+            if (zones.Count > 0)
+            {
+                var previous = zones[^1];
+                var previousEnd = previous.StartPfn + previous.Pages;
+                if (start < previous.StartPfn)
+                    throw new ScenarioException(z.PathOf("startPfn"),
+                        $"{start} is before {path}[{index - 1}] (startPfn {previous.StartPfn}); zones must be in pfn order");
+                if (start < previousEnd)
+                    throw new ScenarioException(z.PathOf("startPfn"),
+                        $"{start} overlaps {path}[{index - 1}], which ends at pfn {previousEnd}");
+            }
+
+            var spec = new ZoneSpec(name, start, pages, free, new Watermarks(min, low, high), reserved);
+            var error = ZoneFreeArea.Validate(spec);
+            if (error is not null) throw new ScenarioException(zonePath, error);
+            zones.Add(spec);
+            index++;
+        }
+        return zones;
+    }
+
+    // ---- reporting, device ----
+
+    private static ReportingPolicy ParseReporting(Obj? reporting)
+    {
+        if (reporting is null) return new ReportingPolicy(null, TimeSpan.FromSeconds(2), 32);
+        reporting.AllowOnly("order", "delay", "capacity");
+        var order = reporting.OptionalInt("order", 0, MaxOrder);
+        var delay = reporting.OptionalDuration("delay") ?? TimeSpan.FromSeconds(2);
+        // A zero delay would let a pass that asks for another run again at the same virtual instant, forever.
+        if (delay <= TimeSpan.Zero) throw new ScenarioException(reporting.PathOf("delay"), $"{Durations.Format(delay)} must be positive");
+        var capacity = reporting.OptionalInt("capacity", 1, MaxCapacity) ?? 32;
+        return new ReportingPolicy(order, delay, capacity);
+    }
+
+    private static DeviceModel ParseDevice(Obj? device)
+    {
+        if (device is null) return new DeviceModel(null, TimeSpan.FromMilliseconds(1), new HashSet<int>());
+        device.AllowOnly("order", "latency", "failReports", "failEvery");
+        var order = device.OptionalInt("order", 0, MaxOrder);
+        var latency = device.OptionalDuration("latency") ?? TimeSpan.FromMilliseconds(1);
+
+        var fails = new SortedSet<int>();
+        if (device.Has("failReports") && device.Required("failReports").ValueKind != JsonValueKind.Null)
+        {
+            var path = device.PathOf("failReports");
+            var array = device.Required("failReports");
+            if (array.ValueKind != JsonValueKind.Array) throw new ScenarioException(path, $"{Show(array)} is not an array");
+            var i = 0;
+            foreach (var element in array.EnumerateArray())
+            {
+                var n = ReadInt(element, $"{path}[{i}]", 1, int.MaxValue);
+                if (!fails.Add(n)) throw new ScenarioException($"{path}[{i}]", $"{n} is listed twice");
+                i++;
+            }
+        }
+        var failEvery = device.OptionalInt("failEvery", 1, int.MaxValue);
+        return new DeviceModel(order, latency, fails, failEvery);
+    }
+
+    // ---- workload ----
+
+    private static IReadOnlyList<WorkloadStep> ParseWorkload(JsonElement array)
+    {
+        const string path = "workload";
+        if (array.ValueKind != JsonValueKind.Array) throw new ScenarioException(path, $"{Show(array)} is not an array");
+        if (array.GetArrayLength() == 0) throw new ScenarioException(path, "is empty");
+
+        var steps = new List<WorkloadStep>();
+        // Which step first holds each id, so a free can name an earlier allocation and ids stay unique.
+        var holders = new Dictionary<string, int>(StringComparer.Ordinal);
+        int? stopIndex = null;
+        var index = 0;
+        foreach (var element in array.EnumerateArray())
+        {
+            var stepPath = $"{path}[{index}]";
+            var s = Obj.Of(element, stepPath);
+            var at = s.RequiredDuration("at");
+            var opPath = s.PathOf("op");
+            var opElement = s.Required("op");
+            if (opElement.ValueKind != JsonValueKind.String)
+                throw new ScenarioException(opPath, $"{Show(opElement)} is not an operation ({string.Join(", ", Operations)})");
+            var op = opElement.GetString()!;
+
+            if (stopIndex is { } stopAt)
+                throw new ScenarioException(stepPath, $"comes after the stop at {path}[{stopAt}]; stop must be the last step");
+            if (steps.Count > 0 && at < steps[^1].At)
+                throw new ScenarioException(s.PathOf("at"),
+                    $"{Durations.Format(at)} is before the previous step ({Durations.Format(steps[^1].At)})");
+
+            WorkloadStep step;
+            switch (op)
+            {
+                case "register":
+                    s.AllowOnly("at", "op");
+                    step = new RegisterStep(at);
+                    break;
+                case "unregister":
+                    s.AllowOnly("at", "op");
+                    step = new UnregisterStep(at);
+                    break;
+                case "allocate":
+                {
+                    s.AllowOnly("at", "op", "id", "size", "order", "migratetype");
+                    var id = NewId(s, holders, index);
+                    var order = s.OptionalInt("order", 0, MaxOrder) ?? 0;
+                    var size = BlockSize(s, order);
+                    var type = s.Has("migratetype") ? ReadMigratetype(s.Required("migratetype"), s.PathOf("migratetype")) : Migratetype.Movable;
+                    step = new AllocateStep(at, id, size, order, type);
+                    break;
+                }
+                case "free":
+                {
+                    s.AllowOnly("at", "op", "id", "fraction", "pattern");
+                    var id = s.RequiredString("id");
+                    if (!holders.ContainsKey(id))
+                        throw new ScenarioException(s.PathOf("id"), $"\"{id}\" is not allocated by an earlier allocate or churn step");
+                    var fraction = s.OptionalDouble("fraction") ?? 1.0;
+                    if (!(fraction > 0 && fraction <= 1))
+                        throw new ScenarioException(s.PathOf("fraction"), $"{s.Required("fraction").GetRawText()} must be in (0, 1]");
+                    var pattern = s.Has("pattern") ? ReadPattern(s.Required("pattern"), s.PathOf("pattern")) : FreePattern.All;
+                    step = new FreeStep(at, id, fraction, pattern);
+                    break;
+                }
+                case "churn":
+                {
+                    s.AllowOnly("at", "op", "id", "size", "order", "period", "until");
+                    var id = NewId(s, holders, index);
+                    var order = s.OptionalInt("order", 0, MaxOrder) ?? 0;
+                    var size = BlockSize(s, order);
+                    var period = s.RequiredDuration("period");
+                    if (period <= TimeSpan.Zero) throw new ScenarioException(s.PathOf("period"), $"{Durations.Format(period)} must be positive");
+                    var until = s.RequiredDuration("until");
+                    if (until <= at)
+                        throw new ScenarioException(s.PathOf("until"), $"{Durations.Format(until)} must be after at ({Durations.Format(at)})");
+                    step = new ChurnStep(at, id, size, order, period, until);
+                    break;
+                }
+                case "setOrder":
+                    s.AllowOnly("at", "op", "value");
+                    step = new SetOrderStep(at, s.RequiredInt("value", 0, MaxOrder));
+                    break;
+                case "stop":
+                    s.AllowOnly("at", "op");
+                    step = new StopStep(at);
+                    stopIndex = index;
+                    break;
+                default:
+                    throw new ScenarioException(opPath, $"\"{op}\" is not an operation ({string.Join(", ", Operations)})");
+            }
+            steps.Add(step);
+            index++;
+        }
+
+        if (stopIndex is null)
+        {
+            // Without a stop, end 10 s after the last thing the workload does (a churn acts until its end).
+            var last = steps.Max(st => st is ChurnStep c ? c.Until : st.At);
+            steps.Add(new StopStep(last + ImplicitStopAfter));
+        }
+        return steps;
+    }
+
+    private static string NewId(Obj step, Dictionary<string, int> holders, int index)
+    {
+        var id = step.RequiredString("id");
+        if (string.IsNullOrWhiteSpace(id)) throw new ScenarioException(step.PathOf("id"), "is empty");
+        if (holders.TryGetValue(id, out var first))
+            throw new ScenarioException(step.PathOf("id"), $"\"{id}\" is already used by workload[{first}]");
+        holders[id] = index;
+        return id;
+    }
+
+    private static long BlockSize(Obj step, int order)
+    {
+        var path = step.PathOf("size");
+        var element = step.Required("size");
+        var bytes = ReadSize(element, path);
+        if (bytes <= 0) throw new ScenarioException(path, $"{element.GetRawText()} must be positive");
+        var block = BytesOfPages(PagesOf(order));
+        if (bytes % block != 0)
+            throw new ScenarioException(path, $"{element.GetRawText()} is not a whole number of order-{order} blocks ({Sizes.Format(block)} each)");
+        return bytes;
+    }
+
+    private static Migratetype ReadMigratetype(JsonElement element, string path)
+    {
+        var allowed = Enum.GetValues<Migratetype>().Where(t => t != Migratetype.Isolate).ToArray();
+        if (element.ValueKind == JsonValueKind.String)
+            foreach (var t in allowed)
+                if (string.Equals(t.ToString(), element.GetString(), StringComparison.OrdinalIgnoreCase))
+                    return t;
+        throw new ScenarioException(path, $"{Show(element)} is not a migratetype ({string.Join(", ", allowed)})");
+    }
+
+    private static FreePattern ReadPattern(JsonElement element, string path)
+    {
+        var text = element.ValueKind == JsonValueKind.String ? element.GetString() : null;
+        return text switch
+        {
+            "all" => FreePattern.All,
+            "every-other" => FreePattern.EveryOther,
+            "random" => FreePattern.Random,
+            _ => throw new ScenarioException(path, $"{Show(element)} is not a pattern (all, every-other, random)"),
+        };
+    }
+
+    // ---- values ----
+
+    internal static string Show(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        _ => element.GetRawText(),
+    };
+
+    private static long ReadSize(JsonElement element, string path)
+    {
+        if (element.ValueKind == JsonValueKind.String && Sizes.TryParse(element.GetString(), out var bytes)) return bytes;
+        throw new ScenarioException(path, $"{Show(element)} is not a size");
+    }
+
+    internal static TimeSpan ReadDuration(JsonElement element, string path)
+    {
+        if (element.ValueKind == JsonValueKind.String && Durations.TryParse(element.GetString(), out var d)) return d;
+        throw new ScenarioException(path, $"{Show(element)} is not a duration");
+    }
+
+    internal static long ReadLong(JsonElement element, string path, long min, long max)
+    {
+        if (element.ValueKind != JsonValueKind.Number || !element.TryGetInt64(out var value))
+            throw new ScenarioException(path, $"{Show(element)} is not an integer");
+        if (value < min && max is long.MaxValue or int.MaxValue)
+            throw new ScenarioException(path, string.Create(CultureInfo.InvariantCulture, $"{value} must be >= {min}"));
+        if (value < min || value > max)
+            throw new ScenarioException(path, string.Create(CultureInfo.InvariantCulture, $"{value} must be in {min}..{max}"));
+        return value;
+    }
+
+    internal static int ReadInt(JsonElement element, string path, int min, int max) => (int)ReadLong(element, path, min, max);
+
+    /// <summary>One JSON object and its path, with typed reads that name the field on failure.</summary>
+    private sealed class Obj
+    {
+        private readonly JsonElement _element;
+
+        private Obj(JsonElement element, string path)
+        {
+            _element = element;
+            Path = path;
+        }
+
+        public string Path { get; }
+
+        public static Obj Of(JsonElement element, string path)
+        {
+            if (element.ValueKind != JsonValueKind.Object)
+                throw new ScenarioException(path, path.Length == 0 ? "the document is not a JSON object" : $"{Show(element)} is not an object");
+            return new Obj(element, path);
+        }
+
+        public string PathOf(string name) => Path.Length == 0 ? name : $"{Path}.{name}";
+
+        public bool Has(string name) => _element.TryGetProperty(name, out _);
+
+        /// <summary>Unknown fields are errors: a misspelt optional field would otherwise be silently ignored.</summary>
+        public void AllowOnly(params string[] names)
+        {
+            foreach (var property in _element.EnumerateObject())
+                if (Array.IndexOf(names, property.Name) < 0)
+                    throw new ScenarioException(PathOf(property.Name), $"is not a known field (known: {string.Join(", ", names)})");
+        }
+
+        public JsonElement Required(string name) =>
+            _element.TryGetProperty(name, out var value) ? value : throw new ScenarioException(PathOf(name), "is missing");
+
+        private JsonElement? Optional(string name) =>
+            _element.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
+
+        public Obj RequiredObject(string name) => Of(Required(name), PathOf(name));
+
+        public Obj? OptionalObject(string name) => Optional(name) is { } v ? Of(v, PathOf(name)) : null;
+
+        public string RequiredString(string name)
+        {
+            var value = Required(name);
+            return value.ValueKind == JsonValueKind.String
+                ? value.GetString()!
+                : throw new ScenarioException(PathOf(name), $"{Show(value)} is not a string");
+        }
+
+        public long RequiredLong(string name, long min, long max) => ReadLong(Required(name), PathOf(name), min, max);
+
+        public long? OptionalLong(string name, long min, long max) =>
+            Optional(name) is { } v ? ReadLong(v, PathOf(name), min, max) : null;
+
+        public int RequiredInt(string name, int min, int max) => ReadInt(Required(name), PathOf(name), min, max);
+
+        public int? OptionalInt(string name, int min, int max) =>
+            Optional(name) is { } v ? ReadInt(v, PathOf(name), min, max) : null;
+
+        public double? OptionalDouble(string name)
+        {
+            if (Optional(name) is not { } v) return null;
+            if (v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out var d) || !double.IsFinite(d))
+                throw new ScenarioException(PathOf(name), $"{Show(v)} is not a number");
+            return d;
+        }
+
+        public TimeSpan RequiredDuration(string name) => ReadDuration(Required(name), PathOf(name));
+
+        public TimeSpan? OptionalDuration(string name) =>
+            Optional(name) is { } v ? ReadDuration(v, PathOf(name)) : null;
+    }
+}

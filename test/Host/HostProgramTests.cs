@@ -1,0 +1,168 @@
+using System.Text.Json;
+using PageReportingActors.Host.Cli;
+using PageReportingActors.Host.Scenarios;
+using PageReportingActors.Host.Simulation;
+using Xunit;
+
+namespace PageReportingActors.Tests.Host;
+
+public sealed class HostProgramTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("host-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>Fails the test if a bad-input path ever reached the simulation.</summary>
+    private static Task<RunResult> MustNotRun(Scenario scenario, RunOptions options, CancellationToken ct) =>
+        throw new InvalidOperationException("the simulation must not start on bad input");
+
+    private static async Task<(int Code, string Out, string Err)> Run(ScenarioRun runner, params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var code = await HostProgram.RunAsync(args, stdout, stderr, runner, interactive: false);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private string ScenarioFile(string json)
+    {
+        var path = Path.Combine(_dir, Guid.NewGuid().ToString("N") + ".json");
+        File.WriteAllText(path, json);
+        return path;
+    }
+
+    private async Task AssertUsageError(string message, params string[] args)
+    {
+        var (code, _, err) = await Run(MustNotRun, args);
+        Assert.Equal(2, code);
+        Assert.Equal(message + Environment.NewLine, err);
+    }
+
+    [Fact]
+    public async Task A_bad_scenario_file_exits_2_with_its_one_line()
+    {
+        var path = ScenarioFile(ScenarioParserTests.Mutate(r => r["workload"]![3]!["size"] = "12XB"));
+        await AssertUsageError("workload[3].size: is not a known field (known: at, op)", "run", path);
+        path = ScenarioFile(ScenarioParserTests.Mutate(r => r["workload"]![1]!["size"] = "12XB"));
+        await AssertUsageError("workload[1].size: \"12XB\" is not a size", "run", path, "--out", Path.Combine(_dir, "out"));
+        Assert.False(Directory.Exists(Path.Combine(_dir, "out")));
+    }
+
+    [Fact]
+    public async Task Invalid_json_exits_2_with_line_and_position()
+    {
+        var path = ScenarioFile("{\n  \"name\": \"x\",,\n}");
+        var (code, _, err) = await Run(MustNotRun, "run", path);
+        Assert.Equal(2, code);
+        Assert.StartsWith("invalid JSON at line 2, position 15: ", err);
+        Assert.Single(err.TrimEnd().Split('\n'));
+    }
+
+    [Fact]
+    public async Task A_missing_file_exits_2() =>
+        await AssertUsageError("scenario file not found: nowhere/missing.json", "run", "nowhere/missing.json");
+
+    [Fact]
+    public async Task An_unknown_name_exits_2_listing_the_known_ones() =>
+        await AssertUsageError(
+            "unknown scenario \"bogus\"; known: default, qemu-1g-free512, idle-64g, churn-10min, failing-device, reregister-during-pass, order-change",
+            "run", "bogus");
+
+    [Theory]
+    [InlineData("x", "--sample: \"x\" is not a duration")]
+    [InlineData("10", "--sample: \"10\" is not a duration")]
+    [InlineData("0ms", "--sample: \"0ms\" must be positive")]
+    public async Task A_bad_sample_exits_2(string sample, string message) =>
+        await AssertUsageError(message, "run", "default", "--sample", sample);
+
+    [Theory]
+    [InlineData("Unknown command 'frob'.", "frob")]
+    [InlineData("Unknown option 'bogus'.", "run", "default", "--bogus")]
+    [InlineData("Command 'run' is missing required argument 'SCENARIO'.", "run")]
+    [InlineData("--out: needs a value", "run", "default", "--out")]
+    public async Task Command_line_mistakes_exit_2(string message, params string[] args) =>
+        await AssertUsageError(message, args);
+
+    [Fact]
+    public async Task Scenarios_lists_every_built_in_with_its_description()
+    {
+        var (code, output, err) = await Run(MustNotRun, "scenarios");
+        Assert.Equal(0, code);
+        Assert.Empty(err);
+        var lines = output.TrimEnd().Split(Environment.NewLine);
+        Assert.Equal(BuiltInScenarios.Names, lines.Select(l => l.Split(' ')[0]));
+        foreach (var s in BuiltInScenarios.All) Assert.Contains(s.Description, output);
+    }
+
+    [Fact]
+    public async Task A_failing_simulation_exits_1_with_one_line()
+    {
+        var (code, _, err) = await Run((_, _, _) => throw new InvalidOperationException("zone DMA32:\nbroken"), "run", "default", "--out", _dir);
+        Assert.Equal(1, code);
+        Assert.Equal("zone DMA32: broken" + Environment.NewLine, err);
+    }
+
+    [Fact]
+    public async Task No_arguments_runs_default_into_out()
+    {
+        Scenario? seen = null;
+        RunOptions? options = null;
+        var cwd = Environment.CurrentDirectory;
+        Environment.CurrentDirectory = _dir;
+        try
+        {
+            var (code, output, err) = await Run((s, o, _) =>
+            {
+                seen = s;
+                options = o;
+                return Task.FromResult(FakeRuns.Result());
+            });
+            Assert.True(code == 0, err);
+        }
+        finally
+        {
+            Environment.CurrentDirectory = cwd;
+        }
+        Assert.Equal("1 GiB guest frees 512 MiB", seen!.Name);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), options!.Sample);
+        Assert.Equal(Path.Combine(_dir, "out"), options.OutDir.TrimEnd(Path.DirectorySeparatorChar));
+        Assert.True(File.Exists(Path.Combine(_dir, "out", "report.json")));
+    }
+
+    [Fact]
+    public async Task A_run_writes_the_files_reports_progress_and_prints_a_summary()
+    {
+        var outDir = Path.Combine(_dir, "results");
+        var (code, output, err) = await Run((scenario, options, _) =>
+        {
+            for (var i = 1; i <= 20; i++) options.Progress?.Report(i / 20.0 * 0.95);
+            return Task.FromResult(FakeRuns.Result(scenario.Name));
+        }, "run", "qemu-1g-free512", "--out", outDir, "--sample", "250ms");
+
+        Assert.True(code == 0, err);
+        Assert.Empty(err);
+        var progress = output.Split(Environment.NewLine).Where(l => l.StartsWith("progress: ", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => $"progress: {i * 10}%"), progress);
+        foreach (var label in new[] { "report calls", "failed reports", "bytes reported", "passes", "host-resident start",
+                     "host-resident peak", "host-resident end", "virtual seconds", "wall seconds", "written" })
+            Assert.Contains(label, output);
+        Assert.Contains(Path.Combine(outDir, "report.json"), output);
+        Assert.Contains(Path.Combine(outDir, "timeline.png"), output);
+
+        using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "report.json")));
+        Assert.Equal("1 GiB guest frees 512 MiB (QEMU reference)", report.RootElement.GetProperty("scenario").GetString());
+        Assert.True(File.Exists(Path.Combine(outDir, "timeline.csv")));
+        Assert.True(File.Exists(Path.Combine(outDir, "timeline.png")));
+    }
+
+    [Fact]
+    public async Task A_scenario_file_by_path_runs()
+    {
+        var path = ScenarioFile(ScenarioParserTests.Example);
+        Scenario? seen = null;
+        var (code, _, err) = await Run((s, _, _) => { seen = s; return Task.FromResult(FakeRuns.Result()); },
+            "run", path, "--out", Path.Combine(_dir, "o"));
+        Assert.True(code == 0, err);
+        Assert.Equal(new StopStep(TimeSpan.FromSeconds(35)), seen!.Workload[^1]);
+    }
+}

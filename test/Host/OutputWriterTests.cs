@@ -1,0 +1,117 @@
+using System.Buffers.Binary;
+using System.Text.Json;
+using PageReportingActors.Host.Output;
+using PageReportingActors.Host.Simulation;
+using Xunit;
+
+namespace PageReportingActors.Tests.Host;
+
+public class OutputWriterTests
+{
+    private static string[] Names(JsonElement o) => o.EnumerateObject().Select(p => p.Name).ToArray();
+
+    [Fact]
+    public void Report_json_has_the_contract_field_names_in_order()
+    {
+        using var doc = JsonDocument.Parse(ReportJsonWriter.ToJson(FakeRuns.Result()));
+        var root = doc.RootElement;
+        Assert.Equal(["scenario", "seed", "settings", "reports", "passes", "timeline", "shortfalls", "summary"], Names(root));
+        Assert.Equal("1 GiB guest frees 512 MiB", root.GetProperty("scenario").GetString());
+        Assert.Equal(1, root.GetProperty("seed").GetInt32());
+        Assert.Equal(["reportingOrder", "delaySeconds", "capacity"], Names(root.GetProperty("settings")));
+
+        var report = root.GetProperty("reports")[0];
+        Assert.Equal(["t", "zone", "entries", "pages", "bytes", "orders", "ok"], Names(report));
+        Assert.Equal(32, report.GetProperty("orders").GetProperty("10").GetInt32());
+        Assert.True(report.GetProperty("ok").GetBoolean());
+        Assert.False(root.GetProperty("reports")[1].GetProperty("ok").GetBoolean());
+
+        Assert.Equal(["start", "end", "reports", "reportedBytes"], Names(root.GetProperty("passes")[0]));
+        Assert.Equal(["t", "freeBytes", "reportedBytes", "isolatedBytes", "hostResidentBytes"], Names(root.GetProperty("timeline")[0]));
+        Assert.Equal(351, root.GetProperty("timeline").GetArrayLength());
+        Assert.Equal(["t", "id", "requestedBytes", "allocatedBytes", "reason"], Names(root.GetProperty("shortfalls")[0]));
+        Assert.Equal(
+            ["reportCalls", "failedReports", "reportedBytes", "passes", "virtualSeconds", "wallSeconds",
+             "hostResidentStartBytes", "hostResidentPeakBytes", "hostResidentEndBytes"],
+            Names(root.GetProperty("summary")));
+        Assert.Equal(1_600_000_000, root.GetProperty("summary").GetProperty("hostResidentPeakBytes").GetInt64());
+    }
+
+    [Fact]
+    public void Report_json_numbers_are_invariant_and_rounded_to_microseconds()
+    {
+        var json = ReportJsonWriter.ToJson(FakeRuns.Result());
+        Assert.Contains("\"t\": 17.0,", json);
+        Assert.Contains("\"t\": 17.001,", json);
+        Assert.Contains("\"end\": 17.002,", json);
+        Assert.Contains("\"delaySeconds\": 2.0,", json);
+        Assert.Contains("\"wallSeconds\": 0.4123,", json);
+        // Orders in ascending order whatever the dictionary's order.
+        Assert.Matches("\"orders\": \\{\\s*\"9\": 2,\\s*\"10\": 1\\s*\\}", json);
+        Assert.Equal(json, ReportJsonWriter.ToJson(FakeRuns.Result()));
+    }
+
+    [Theory]
+    [InlineData(0.0, "0.0")]
+    [InlineData(17.0, "17.0")]
+    [InlineData(17.002, "17.002")]
+    [InlineData(17.0020000004, "17.002")]
+    [InlineData(0.1 + 0.2, "0.3")]
+    [InlineData(35.0000005, "35.000001")]
+    [InlineData(1234567.25, "1234567.25")]
+    public void Seconds_format(double seconds, string text) => Assert.Equal(text, ReportJsonWriter.FormatSeconds(seconds));
+
+    [Fact]
+    public void Negative_zero_and_tiny_negatives_are_plain_zero()
+    {
+        Assert.Equal("0.0", ReportJsonWriter.FormatSeconds(-0.0));
+        Assert.Equal("0.0", ReportJsonWriter.FormatSeconds(-1e-9));
+    }
+
+    [Fact]
+    public void Timeline_csv_has_the_header_and_invariant_rows()
+    {
+        var writer = new StringWriter();
+        TimelineCsvWriter.Write(
+            [new TimelineRow(0, 1, 2, 3, 4), new TimelineRow(17.0015, 10, 20, 30, 40), new TimelineRow(600.1, 5, 6, 7, 8)], writer);
+        Assert.Equal(
+            "t,freeBytes,reportedBytes,isolatedBytes,hostResidentBytes\n0.000,1,2,3,4\n17.002,10,20,30,40\n600.100,5,6,7,8\n",
+            writer.ToString());
+    }
+
+    [Fact]
+    public void Writes_all_three_files_and_a_1000x500_png()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "host-output-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var files = RunOutput.WriteAll(FakeRuns.Result(), dir);
+            Assert.True(File.Exists(files.ReportJson));
+            Assert.StartsWith(TimelineCsvWriter.Header + "\n", File.ReadAllText(files.TimelineCsv));
+            var png = File.ReadAllBytes(files.TimelinePng);
+            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
+            // IHDR: width and height, big-endian, right after the signature and chunk header.
+            Assert.Equal(1000, BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16, 4)));
+            Assert.Equal(500, BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20, 4)));
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void An_empty_timeline_still_gives_a_png()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "host-empty-" + Guid.NewGuid().ToString("N") + ".png");
+        try
+        {
+            TimelinePlotWriter.WritePng([], "empty", path);
+            Assert.True(new FileInfo(path).Length > 0);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
