@@ -39,7 +39,9 @@ public sealed class PageReportingGuardianActor : ReceiveActor
         withinTimeRange: Timeout.InfiniteTimeSpan,
         localOnlyDecider: ex =>
         {
-            var directive = Sender is not null && _zones.Contains(Sender) ? Directive.Restart : Directive.Resume;
+            var directive = ex is ActorInitializationException ? Directive.Stop
+                : Sender is not null && _zones.Contains(Sender) ? Directive.Restart
+                : Directive.Resume;
             _log.Error(ex, "{Child} failed; {Directive}", Sender?.Path.Name ?? "child", directive);
             return directive;
         });

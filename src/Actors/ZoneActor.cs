@@ -22,7 +22,7 @@ public sealed class ZoneActor : ReceiveActor
     private IActorRef? _walkOwner;
     private long _walkPassId = -1;
 
-    private ZoneActor(Durable durable)
+    public ZoneActor(Durable durable)
     {
         _durable = durable;
         _area = durable.Area;
@@ -59,12 +59,13 @@ public sealed class ZoneActor : ReceiveActor
     /// What outlives a restart: the free area itself and who to notify. A restarted zone keeps its
     /// lists and its registration; only the walk in progress is given up.
     /// </summary>
-    private sealed class Durable(ZoneFreeArea area)
+    public sealed class Durable
     {
-        public ZoneFreeArea Area { get; } = area;
-        public IActorRef? Reporter { get; set; }
-        public int? NotifyOrder { get; set; }
-        public long BatchId { get; set; }
+        internal Durable(ZoneFreeArea area) => Area = area;
+        internal ZoneFreeArea Area { get; }
+        internal IActorRef? Reporter { get; set; }
+        internal int? NotifyOrder { get; set; }
+        internal long BatchId { get; set; }
     }
 
     /// <summary>
