@@ -43,8 +43,15 @@ public static class PageReporting
         return started.Task.Result;
     }
 
-    /// <summary>Checks a guest's zones (each valid, in pfn order, not overlapping, names unique) and builds their allocators.</summary>
+    /// <summary>Checks a guest's zones and builds their allocators.</summary>
     public static IReadOnlyList<ZoneFreeArea> CreateAreas(IReadOnlyList<ZoneSpec> zones)
+    {
+        ValidateZones(zones);
+        return zones.Select(z => new ZoneFreeArea(z)).ToList();
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> unless each zone is valid, in pfn order, not overlapping, and uniquely named.</summary>
+    public static void ValidateZones(IReadOnlyList<ZoneSpec> zones)
     {
         ArgumentNullException.ThrowIfNull(zones);
         if (zones.Count == 0) throw new ArgumentException("a guest needs at least one zone", nameof(zones));
@@ -58,7 +65,6 @@ public static class PageReporting
             if (i > 0 && spec.StartPfn < zones[i - 1].StartPfn + zones[i - 1].Pages)
                 throw new ArgumentException($"zones[{i}] ({spec.Name}) starts at pfn {spec.StartPfn}, inside or before zones[{i - 1}] ({zones[i - 1].Name})", nameof(zones));
         }
-        return zones.Select(z => new ZoneFreeArea(z)).ToList();
     }
 
     /// <summary>Props for a device actor around an application's report handler.</summary>

@@ -20,12 +20,12 @@ public sealed class PageReportingGuardianActor : ReceiveActor
         var zones = new List<IActorRef>(areas.Count);
         foreach (var area in areas)
         {
-            var zone = Context.ActorOf(ZoneActor.Props(area), "zone-" + Uri.EscapeDataString(area.Name));
+            var zone = Context.ActorOf(OnDispatcher(ZoneActor.Props(area), settings), "zone-" + Uri.EscapeDataString(area.Name));
             zones.Add(zone);
             _zones.Add(zone);
         }
-        var reporter = Context.ActorOf(ReporterActor.Props(zones, settings), "reporter");
-        var registry = Context.ActorOf(RegistryActor.Props(reporter, zones, settings.ReportingOrder), "registry");
+        var reporter = Context.ActorOf(OnDispatcher(ReporterActor.Props(zones, settings), settings), "reporter");
+        var registry = Context.ActorOf(OnDispatcher(RegistryActor.Props(reporter, zones, settings.ReportingOrder), settings), "registry");
         started.TrySetResult(new PageReportingGuest(Self, registry, reporter, zones, areas.Select(a => a.Name).ToList(), settings));
 
         ReceiveAny(m => _log.Warning("Guardian ignores {Message}", m.GetType().Name));
@@ -33,6 +33,9 @@ public sealed class PageReportingGuardianActor : ReceiveActor
 
     public static Props Props(IReadOnlyList<ZoneFreeArea> areas, PageReportingSettings settings, TaskCompletionSource<PageReportingGuest> started) =>
         Akka.Actor.Props.Create(() => new PageReportingGuardianActor(areas, settings, started));
+
+    private static Props OnDispatcher(Props props, PageReportingSettings settings) =>
+        settings.Dispatcher is null ? props : props.WithDispatcher(settings.Dispatcher);
 
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(
         maxNrOfRetries: -1,

@@ -19,6 +19,12 @@ public sealed record PageReportingSettings(int? ReportingOrder, TimeSpan Delay, 
     public static readonly TimeSpan DefaultReportTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>The SPEC defaults: order unset, 2 s, 32 entries.</summary>
+    /// <summary>
+    /// The dispatcher the zone, reporter and registry actors run on; null for the default. A host
+    /// that drives virtual time gives them a dispatcher it pumps itself.
+    /// </summary>
+    public string? Dispatcher { get; init; }
+
     public static PageReportingSettings Default { get; } = new(null, DefaultDelay, DefaultCapacity, DefaultReportTimeout);
 
     /// <summary>The HOCON section with its defaults; an application's <c>page-reporting { }</c> overrides it.</summary>
@@ -29,6 +35,8 @@ public sealed record PageReportingSettings(int? ReportingOrder, TimeSpan Delay, 
           delay = 2s
           capacity = 32
           report-timeout = 30s
+          # the dispatcher for the zone, reporter and registry actors; empty for the default
+          dispatcher = ""
         }
         """;
 
@@ -52,7 +60,11 @@ public sealed record PageReportingSettings(int? ReportingOrder, TimeSpan Delay, 
         {
             throw new PageReportingConfigException($"page-reporting.capacity: \"{section.GetString("capacity")}\" is not a number");
         }
-        return new PageReportingSettings(order, delay, capacity, timeout).Validated();
+        var dispatcher = section.GetString("dispatcher", "");
+        return new PageReportingSettings(order, delay, capacity, timeout)
+        {
+            Dispatcher = string.IsNullOrWhiteSpace(dispatcher) ? null : dispatcher,
+        }.Validated();
     }
 
     /// <summary>Throws <see cref="PageReportingConfigException"/> naming the first bad setting.</summary>

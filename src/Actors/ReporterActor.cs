@@ -319,7 +319,7 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
                 _reportId, step.Batch.Count, step.Zone, errorCode, detail);
         }
         Context.System.EventStream.Publish(new ReportFinished(_passId, _reportId, step.Zone, step.Batch.Count, bytes,
-            _handedAt, success, errorCode, 0));
+            _handedAt, success, errorCode, step.Batch));
         _zones[_zoneIndex].Tell(new CompleteZoneReport(_passId, step.BatchId, step.Batch, success));
     }
 

@@ -90,11 +90,16 @@ public sealed class ReportingDeviceActor : ReceiveActor, IWithTimers
         {
             task = Task.FromException<ReportOutcome>(ex);
         }
+        // Told straight from the continuation, on the thread that completed the handler's task, so a
+        // host that completes handlers on its own thread (virtual time) keeps a deterministic order.
+        var self = Self;
         task.ContinueWith(
-            t => t.IsCompletedSuccessfully
+            t => self.Tell(t.IsCompletedSuccessfully
                 ? new HandlerAnswered(reportId, t.Result, null)
-                : new HandlerAnswered(reportId, null, t.Exception?.GetBaseException() ?? new TaskCanceledException()),
-            TaskContinuationOptions.ExecuteSynchronously).PipeTo(Self);
+                : new HandlerAnswered(reportId, null, t.Exception?.GetBaseException() ?? new TaskCanceledException())),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
     private void HandleAnswer(HandlerAnswered m)

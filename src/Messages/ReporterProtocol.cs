@@ -66,4 +66,4 @@ public sealed record ReportFinished(
     DateTimeOffset HandedAt,
     bool Success,
     int ErrorCode,
-    int Flagged);
+    Scatterlist Pages);
