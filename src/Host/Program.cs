@@ -1,4 +1,13 @@
 using PageReportingActors.Host.Cli;
+using Serilog;
+
+// Akka's log (passes at Information, reports at Debug, rejections at Warning) goes through Serilog.
+Log.Logger = new LoggerConfiguration()
+    .MinimumLevel.Debug()
+    // Debug is for the per-report lines; Akka's own debug chatter (start-up, shutdown) stays out.
+    .Filter.ByIncludingOnly(e => e.Level >= Serilog.Events.LogEventLevel.Information || e.MessageTemplate.Text.StartsWith("Reported", StringComparison.Ordinal))
+    .WriteTo.Console(outputTemplate: "[{Level:u3}] {Message:lj}{NewLine}{Exception}")
+    .CreateLogger();
 
 // Ctrl+C cancels the run instead of killing the process, so the exit code and message stay ours.
 using var cancellation = new CancellationTokenSource();
@@ -7,4 +16,11 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     cancellation.Cancel();
 };
-return await HostProgram.RunAsync(args, Console.Out, Console.Error, cancellationToken: cancellation.Token);
+try
+{
+    return await HostProgram.RunAsync(args, Console.Out, Console.Error, cancellationToken: cancellation.Token);
+}
+finally
+{
+    await Log.CloseAndFlushAsync();
+}
