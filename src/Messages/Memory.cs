@@ -68,6 +68,16 @@ public sealed record Scatterlist(ImmutableArray<ScatterEntry> Entries)
     }
 
     public int Count => Entries.Length;
+
+    // Value equality over the entries, so a scatterlist still equals itself after crossing a wire.
+    public bool Equals(Scatterlist? other) => other is not null && Entries.SequenceEqual(other.Entries);
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        foreach (var entry in Entries) hash.Add(entry);
+        return hash.ToHashCode();
+    }
     public long TotalBytes => Entries.Sum(e => e.Length);
     public ImmutableArray<Block> ToBlocks() => Entries.Select(e => e.ToBlock()).ToImmutableArray();
 }
