@@ -6,14 +6,15 @@ namespace PageReportingActors;
 
 /// <summary>
 /// Parent of one guest's zone, reporter and registry actors, and the place their supervision is
-/// decided. A zone that throws is restarted around the same allocator (its free lists are kept; its
-/// walk is abandoned, so an isolated batch returns unflagged). The reporter and the registry resume:
-/// their state is what keeps a batch accounted for, so it must outlive a fault.
+/// decided: they resume after a fault. Their state is the guest's memory (free lists, the batch at
+/// the device, the registration) and a restart would throw it away; the plain cores check a request
+/// before they change anything, so the state a fault leaves is the state before the message. The
+/// message that failed is lost; the reporter's timeouts turn a lost answer into a failed report or an
+/// abandoned zone walk, which returns the batch unflagged.
 /// </summary>
 public sealed class PageReportingGuardianActor : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly HashSet<IActorRef> _zones = new();
 
     public PageReportingGuardianActor(IReadOnlyList<ZoneFreeArea> areas, PageReportingSettings settings, TaskCompletionSource<PageReportingGuest> started)
     {
@@ -22,7 +23,6 @@ public sealed class PageReportingGuardianActor : ReceiveActor
         {
             var zone = Context.ActorOf(OnDispatcher(ZoneActor.Props(area), settings), "zone-" + Uri.EscapeDataString(area.Name));
             zones.Add(zone);
-            _zones.Add(zone);
         }
         var reporter = Context.ActorOf(OnDispatcher(ReporterActor.Props(zones, settings), settings), "reporter");
         var registry = Context.ActorOf(OnDispatcher(RegistryActor.Props(reporter, zones, settings.ReportingOrder), settings), "registry");
@@ -42,9 +42,7 @@ public sealed class PageReportingGuardianActor : ReceiveActor
         withinTimeRange: Timeout.InfiniteTimeSpan,
         localOnlyDecider: ex =>
         {
-            var directive = ex is ActorInitializationException ? Directive.Stop
-                : Sender is not null && _zones.Contains(Sender) ? Directive.Restart
-                : Directive.Resume;
+            var directive = ex is ActorInitializationException ? Directive.Stop : Directive.Resume;
             _log.Error(ex, "{Child} failed; {Directive}", Sender?.Path.Name ?? "child", directive);
             return directive;
         });

@@ -14,6 +14,7 @@ public sealed class RegistryActor : ReceiveActor, IWithUnboundedStash
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _reporter;
     private readonly IReadOnlyList<IActorRef> _zones;
+    private readonly FaultInjector _faults = new();
     private IActorRef? _device;
     private int? _reportingOrder;
 
@@ -29,6 +30,12 @@ public sealed class RegistryActor : ReceiveActor, IWithUnboundedStash
 
     public static Props Props(IActorRef reporter, IReadOnlyList<IActorRef> zones, int? configuredOrder) =>
         Akka.Actor.Props.Create(() => new RegistryActor(reporter, zones, configuredOrder));
+
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        _faults.Check(message, "registry");
+        return FaultInjector.IsFault(message) || base.AroundReceive(receive, message);
+    }
 
     private void Ready()
     {

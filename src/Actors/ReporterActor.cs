@@ -13,10 +13,12 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
 {
     private const string PassTimerKey = "pass";
     private const string ReportTimerKey = "report-timeout";
+    private const string ZoneTimerKey = "zone-timeout";
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IReadOnlyList<IActorRef> _zones;
     private readonly PageReportingSettings _settings;
+    private readonly FaultInjector _faults = new();
 
     private IActorRef? _device;
     private int _reportingOrder;
@@ -67,6 +69,15 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
     /// <summary>The device did not answer a report in time.</summary>
     private sealed record ReportTimedOut(long ReportId) : INoSerializationVerificationNeeded;
 
+    /// <summary>A zone did not answer a walk command in time (it lost the message to a fault).</summary>
+    private sealed record ZoneTimedOut(long PassId, int ZoneIndex) : INoSerializationVerificationNeeded;
+
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        _faults.Check(message, "reporter");
+        return FaultInjector.IsFault(message) || base.AroundReceive(receive, message);
+    }
+
     private void Idle()
     {
         _state = ReporterState.Idle;
@@ -106,6 +117,16 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
                 if (_outstanding is not null && m.ReportId == _reportId)
                     FailOutstanding(ReportErrors.TimedOut, $"no answer within {_settings.ReportTimeout}");
             });
+            Receive<ZoneTimedOut>(m =>
+            {
+                if (m.PassId != _passId || m.ZoneIndex != _zoneIndex || _outstanding is not null) return;
+                // The zone returns any batch it holds unflagged; the pass goes on without it.
+                _log.Warning("Zone {Zone} did not answer pass {PassId} within {Timeout}; abandoning its walk",
+                    _zones[_zoneIndex].Path.Name, _passId, _settings.ReportTimeout);
+                _zones[_zoneIndex].Tell(new AbandonZoneWalk(_passId));
+                _zoneIndex++;
+                StartZone();
+            });
             CommonReceives();
         });
     }
@@ -134,6 +155,7 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
         Receive<ZoneWalkStep>(m => _log.Warning("Walk step of pass {PassId} from zone {Zone} ignored: no pass runs", m.PassId, m.Zone));
         Receive<ZoneWalkRejected>(m => _log.Warning("Zone {Zone} rejected a walk command: {Reason}", m.Zone, m.Reason));
         Receive<ReportTimedOut>(_ => { });
+        Receive<ZoneTimedOut>(_ => { });
         Receive<StartPass>(_ => { });
     }
 
@@ -228,11 +250,19 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
             return;
         }
         _zonesVisited++;
-        _zones[_zoneIndex].Tell(new BeginZoneWalk(_passId, _reportingOrder, _settings.Capacity));
+        TellZone(new BeginZoneWalk(_passId, _reportingOrder, _settings.Capacity));
+    }
+
+    /// <summary>Every walk command is answered; a timer covers the one a faulting zone loses.</summary>
+    private void TellZone(IZoneCommand command)
+    {
+        Timers.StartSingleTimer(ZoneTimerKey, new ZoneTimedOut(_passId, _zoneIndex), _settings.ReportTimeout);
+        _zones[_zoneIndex].Tell(command);
     }
 
     private void HandleStep(ZoneWalkStep step)
     {
+        if (step.PassId == _passId && Sender.Equals(_zones[_zoneIndex])) Timers.Cancel(ZoneTimerKey);
         if (step.End == ZoneWalkEnd.Abandoned && step.PassId == _passId && Sender.Equals(_zones[_zoneIndex]))
         {
             // The zone restarted and returned its batch itself; a late device answer will find nothing outstanding.
@@ -320,7 +350,7 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
         }
         Context.System.EventStream.Publish(new ReportFinished(_passId, _reportId, step.Zone, step.Batch.Count, bytes,
             _handedAt, success, errorCode, step.Batch));
-        _zones[_zoneIndex].Tell(new CompleteZoneReport(_passId, step.BatchId, step.Batch, success));
+        TellZone(new CompleteZoneReport(_passId, step.BatchId, step.Batch, success));
     }
 
     private void HandleWalkRejected(ZoneWalkRejected m)
@@ -328,6 +358,7 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
         // The zone no longer has the walk (it restarted): treat the zone as done, unflagged.
         _log.Warning("Zone {Zone} rejected pass {PassId}: {Reason}; moving on", m.Zone, m.PassId, m.Reason);
         if (m.PassId != _passId || !Sender.Equals(_zones[_zoneIndex])) return;
+        Timers.Cancel(ZoneTimerKey);
         _outstanding = null;
         Timers.Cancel(ReportTimerKey);
         _zoneIndex++;

@@ -18,6 +18,7 @@ public sealed class ReportingDeviceActor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IPageReportHandler _handler;
     private readonly TimeSpan _timeout;
+    private readonly FaultInjector _faults = new();
 
     private long? _runningReport;
     private IActorRef? _replyTo;
@@ -52,6 +53,12 @@ public sealed class ReportingDeviceActor : ReceiveActor, IWithTimers
     private sealed record HandlerAnswered(long ReportId, ReportOutcome? Outcome, Exception? Fault) : INoSerializationVerificationNeeded;
 
     private sealed record HandlerTimedOut(long ReportId) : INoSerializationVerificationNeeded;
+
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        _faults.Check(message, "device");
+        return FaultInjector.IsFault(message) || base.AroundReceive(receive, message);
+    }
 
     protected override void PostStop()
     {

@@ -16,16 +16,18 @@ public sealed class ZoneActor : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ZoneFreeArea _area;
-    private readonly Durable _durable;
+    private readonly FaultInjector _faults = new();
+    private IActorRef? _reporter;
+    private int? _notifyOrder;
+    private long _batchId;
 
     private ZoneReportingWalk? _walk;
     private IActorRef? _walkOwner;
     private long _walkPassId = -1;
 
-    public ZoneActor(Durable durable)
+    public ZoneActor(ZoneFreeArea area)
     {
-        _durable = durable;
-        _area = durable.Area;
+        _area = area;
 
         Receive<Allocate>(HandleAllocate);
         Receive<AllocateMany>(HandleAllocateMany);
@@ -40,37 +42,26 @@ public sealed class ZoneActor : ReceiveActor
                 _log.Warning("Zone {Zone}: notification order {Order} rejected: outside 0..10", _area.Name, m.ReportingOrder);
                 return;
             }
-            _durable.Reporter = m.Reporter;
-            _durable.NotifyOrder = m.ReportingOrder;
+            _reporter = m.Reporter;
+            _notifyOrder = m.ReportingOrder;
         });
-        Receive<DisableNotification>(_ => _durable.NotifyOrder = null);
+        Receive<DisableNotification>(_ => _notifyOrder = null);
         Receive<BeginZoneWalk>(HandleBeginWalk);
         Receive<CompleteZoneReport>(HandleCompleteReport);
         Receive<AbandonZoneWalk>(HandleAbandon);
     }
 
-    public static Props Props(ZoneFreeArea area)
+    public static Props Props(ZoneFreeArea area) => Akka.Actor.Props.Create(() => new ZoneActor(area));
+
+    protected override bool AroundReceive(Receive receive, object message)
     {
-        var durable = new Durable(area);
-        return Akka.Actor.Props.Create(() => new ZoneActor(durable));
+        _faults.Check(message, $"zone {_area.Name}");
+        return FaultInjector.IsFault(message) || base.AroundReceive(receive, message);
     }
 
     /// <summary>
-    /// What outlives a restart: the free area itself and who to notify. A restarted zone keeps its
-    /// lists and its registration; only the walk in progress is given up.
-    /// </summary>
-    public sealed class Durable
-    {
-        internal Durable(ZoneFreeArea area) => Area = area;
-        internal ZoneFreeArea Area { get; }
-        internal IActorRef? Reporter { get; set; }
-        internal int? NotifyOrder { get; set; }
-        internal long BatchId { get; set; }
-    }
-
-    /// <summary>
-    /// A crash must not strand the isolated batch: if this actor stops or restarts mid-walk, the
-    /// batch goes back to the lists unflagged and the reporter is told the walk was abandoned.
+    /// A stopped zone must not strand an isolated batch: the batch goes back to the lists unflagged
+    /// and the reporter is told the walk was abandoned.
     /// </summary>
     protected override void PostStop()
     {
@@ -78,7 +69,7 @@ public sealed class ZoneActor : ReceiveActor
         {
             _log.Warning("Zone {Zone}: stopping during pass {PassId}; returning its batch unflagged", _area.Name, _walkPassId);
             _walk.Abandon();
-            _walkOwner?.Tell(new ZoneWalkStep(_walkPassId, _area.Name, _durable.BatchId, null, false, ZoneWalkEnd.Abandoned, false, 0));
+            _walkOwner?.Tell(new ZoneWalkStep(_walkPassId, _area.Name, _batchId, null, false, ZoneWalkEnd.Abandoned, false, 0));
             _walk = null;
         }
         base.PostStop();
@@ -156,8 +147,8 @@ public sealed class ZoneActor : ReceiveActor
     /// <summary>R5: a free that merged to the reporting order or more tells the reporter, while one listens.</summary>
     private void Notify(int mergedOrder)
     {
-        if (_durable.NotifyOrder is { } order && mergedOrder >= order && _durable.Reporter is not null)
-            _durable.Reporter.Tell(new RequestReporting(_area.Name));
+        if (_notifyOrder is { } order && mergedOrder >= order && _reporter is not null)
+            _reporter.Tell(new RequestReporting(_area.Name));
     }
 
     private FreeRejected Rejected(long pfn, int order, FreeRejectionReason reason)
@@ -192,7 +183,7 @@ public sealed class ZoneActor : ReceiveActor
     {
         if (_walk is { IsAwaitingReport: true })
         {
-            RejectWalk(m.PassId, 0, $"pass {_walkPassId} still has batch {_durable.BatchId} at the device");
+            RejectWalk(m.PassId, 0, $"pass {_walkPassId} still has batch {_batchId} at the device");
             return;
         }
         if (!PageGeometry.IsValidOrder(m.ReportingOrder) || m.Capacity < 1)
@@ -223,12 +214,12 @@ public sealed class ZoneActor : ReceiveActor
     {
         if (_walk is null || !_walk.IsAwaitingReport) return $"no batch is outstanding (batch {m.BatchId} of pass {m.PassId})";
         if (!Sender.Equals(_walkOwner)) return $"{Sender.Path} does not drive this walk";
-        if (m.PassId != _walkPassId || m.BatchId != _durable.BatchId)
-            return $"batch {m.BatchId} of pass {m.PassId} is not the outstanding batch {_durable.BatchId} of pass {_walkPassId}";
+        if (m.PassId != _walkPassId || m.BatchId != _batchId)
+            return $"batch {m.BatchId} of pass {m.PassId} is not the outstanding batch {_batchId} of pass {_walkPassId}";
         var outstanding = _walk.OutstandingBatch;
         var claimed = m.Batch?.ToBlocks() ?? ImmutableArray<Block>.Empty;
         if (claimed.Length != outstanding.Count || !claimed.ToHashSet().SetEquals(outstanding))
-            return $"the blocks named are not the {outstanding.Count} blocks of batch {_durable.BatchId}";
+            return $"the blocks named are not the {outstanding.Count} blocks of batch {_batchId}";
         return null;
     }
 
@@ -241,15 +232,15 @@ public sealed class ZoneActor : ReceiveActor
         }
         _walk.Abandon();
         _walk = null;
-        Sender.Tell(new ZoneWalkStep(m.PassId, _area.Name, _durable.BatchId, null, false, ZoneWalkEnd.Abandoned, false, 0));
+        Sender.Tell(new ZoneWalkStep(m.PassId, _area.Name, _batchId, null, false, ZoneWalkEnd.Abandoned, false, 0));
     }
 
     private void Reply(WalkStep step, int flagged)
     {
         if (step.Kind == WalkStepKind.Report)
         {
-            _durable.BatchId++;
-            Sender.Tell(new ZoneWalkStep(_walkPassId, _area.Name, _durable.BatchId, Scatterlist.FromBlocks(step.Batch),
+            _batchId++;
+            Sender.Tell(new ZoneWalkStep(_walkPassId, _area.Name, _batchId, Scatterlist.FromBlocks(step.Batch),
                 step.IsLeftover, ZoneWalkEnd.None, _walk!.RequestAnotherPass, flagged));
             return;
         }
@@ -259,7 +250,7 @@ public sealed class ZoneActor : ReceiveActor
             WalkEnd.ReportFailed => ZoneWalkEnd.ReportFailed,
             _ => ZoneWalkEnd.Completed,
         };
-        Sender.Tell(new ZoneWalkStep(_walkPassId, _area.Name, _durable.BatchId, null, false, end, _walk!.RequestAnotherPass, flagged));
+        Sender.Tell(new ZoneWalkStep(_walkPassId, _area.Name, _batchId, null, false, end, _walk!.RequestAnotherPass, flagged));
         _walk = null;
     }
 
@@ -275,6 +266,6 @@ public sealed class ZoneActor : ReceiveActor
         for (var o = 0; o <= PageGeometry.MaxOrder; o++) nrFree.Add(_area.NrFree(o));
         return new ZoneStatus(_area.Name, _area.StartPfn, _area.Pages, _area.FreePages, _area.ReportedPages,
             _area.IsolatedPages, _area.AllocatedPages, _area.ReservedPages, nrFree.MoveToImmutable(),
-            _area.Watermarks, _durable.NotifyOrder, _walk is not null);
+            _area.Watermarks, _notifyOrder, _walk is not null);
     }
 }

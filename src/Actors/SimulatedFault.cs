@@ -1,0 +1,34 @@
+namespace PageReportingActors;
+
+/// <summary>
+/// Test hook: makes an actor throw, now or on the next message of a given type, the way a bug
+/// would. Internal: only the tests send it.
+/// </summary>
+internal sealed record SimulatedFault(Type? OnNext = null) : Akka.Actor.INoSerializationVerificationNeeded;
+
+/// <summary>The exception a <see cref="SimulatedFault"/> throws.</summary>
+internal sealed class SimulatedFaultException(string message) : Exception(message);
+
+/// <summary>Arms and fires simulated faults for one actor.</summary>
+internal sealed class FaultInjector
+{
+    private Type? _armed;
+
+    /// <summary>Call first thing for every message; throws when the message is a fault or the armed type.</summary>
+    public void Check(object message, string actor)
+    {
+        if (message is SimulatedFault fault)
+        {
+            if (fault.OnNext is null) throw new SimulatedFaultException($"simulated fault in {actor}");
+            _armed = fault.OnNext;
+            return;
+        }
+        if (_armed is not null && _armed.IsInstanceOfType(message))
+        {
+            _armed = null;
+            throw new SimulatedFaultException($"simulated fault in {actor} on {message.GetType().Name}");
+        }
+    }
+
+    public static bool IsFault(object message) => message is SimulatedFault;
+}
