@@ -42,6 +42,8 @@ public sealed class ZoneFreeArea
     private readonly int[] _heads = new int[ListCount];
     private readonly int[] _tails = new int[ListCount];
     private readonly long[] _listLengths = new long[ListCount];
+    // Reported blocks per list, so a walk knows when only reported blocks are left to skip.
+    private readonly long[] _listReported = new long[ListCount];
     private readonly long[] _nrFree = new long[OrderCount];
     private readonly Migratetype[] _pageblockTypes;
     private readonly long _firstPageblock;
@@ -114,6 +116,13 @@ public sealed class ZoneFreeArea
     /// <summary>Free blocks on one list.</summary>
     public long ListLength(int order, Migratetype type) => _listLengths[ListIndex(order, type)];
 
+    /// <summary>Blocks on one list that are not flagged Reported.</summary>
+    public long UnreportedOnList(int order, Migratetype type)
+    {
+        var list = ListIndex(order, type);
+        return _listLengths[list] - _listReported[list];
+    }
+
     /// <summary>Returns why a zone description is unusable, or null if it is fine.</summary>
     public static string? Validate(ZoneSpec spec)
     {
@@ -169,6 +178,11 @@ public sealed class ZoneFreeArea
             var order = s & OrderMask;
             RemoveFromList(p, order, old);
             AddToList(p, order, type, toTail: true);
+            if ((s & ReportedBit) != 0)
+            {
+                _listReported[ListIndex(order, old)]--;
+                _listReported[ListIndex(order, type)]++;
+            }
         }
     }
 
@@ -179,7 +193,9 @@ public sealed class ZoneFreeArea
     public AllocationResult Allocate(int order, Migratetype type = Migratetype.Movable, WatermarkLevel floor = WatermarkLevel.None)
     {
         if (!IsValidOrder(order)) return new(default, AllocationFailureReason.InvalidOrder);
-        if (type == Migratetype.Isolate || !Enum.IsDefined(type)) return new(default, AllocationFailureReason.InvalidMigratetype);
+        // Unmovable..Cma are 0..4: Isolate (5) and undefined values are refused by a range check,
+        // which spares every allocation Enum.IsDefined's lookup.
+        if ((uint)type >= (uint)Migratetype.Isolate) return new(default, AllocationFailureReason.InvalidMigratetype);
 
         var found = FindBlock(order, type, out var pfn, out var foundOrder);
         if (!found) return new(default, AllocationFailureReason.OutOfMemory);
@@ -323,6 +339,7 @@ public sealed class ZoneFreeArea
         PutFree(pfn, order, fromReport: true);
         if (!flagReported || !IsFreeBlock(pfn, order)) return false;
         _state[pfn - StartPfn] |= ReportedBit;
+        _listReported[ListIndex(order, PageblockTypeOf(pfn))]++;
         ReportedPages += 1L << order;
         return true;
     }
@@ -417,6 +434,8 @@ public sealed class ZoneFreeArea
                 var tail = _tails[ListIndex(order, (Migratetype)t)];
                 if ((tail == NoPage ? NoPage : StartPfn + tail) != prev) return $"list ({order}, {(Migratetype)t}) tail is wrong";
                 if (length != _listLengths[ListIndex(order, (Migratetype)t)]) return $"list ({order}, {(Migratetype)t}) length {length} != count {_listLengths[ListIndex(order, (Migratetype)t)]}";
+                var flagged = ListBlocks(order, (Migratetype)t).LongCount(IsReported);
+                if (flagged != _listReported[ListIndex(order, (Migratetype)t)]) return $"list ({order}, {(Migratetype)t}) holds {flagged} reported blocks but counts {_listReported[ListIndex(order, (Migratetype)t)]}";
                 perOrder += length;
                 onList += length << order;
             }
@@ -523,13 +542,15 @@ public sealed class ZoneFreeArea
 
     private void UnlinkFreeBlock(long pfn, int order)
     {
+        var type = PageblockTypeOf(pfn);
+        RemoveFromList(pfn, order, type);
         var index = pfn - StartPfn;
         if ((_state[index] & ReportedBit) != 0)
         {
             _state[index] &= unchecked((byte)~ReportedBit);
+            _listReported[ListIndex(order, type)]--;
             ReportedPages -= 1L << order;
         }
-        RemoveFromList(pfn, order, PageblockTypeOf(pfn));
     }
 
     private void AddToList(long pfn, int order, Migratetype type, bool toTail)

@@ -152,6 +152,9 @@ public sealed class ZoneReportingWalk
             var next = _zone.NextOnList(page);
             if (_zone.IsReported(page))
             {
+                // Only reported blocks left: skipping them one by one would change nothing, and
+                // would make every pass cost as much as the whole list (the guest's size).
+                if (_zone.UnreportedOnList(_order, type) == 0) return false;
                 page = next;
                 continue;
             }

@@ -1,0 +1,84 @@
+using BenchmarkDotNet.Attributes;
+using PageReportingActors.Allocator;
+using PageReportingActors.Messages;
+
+namespace PageReportingActors.Benchmarks;
+
+/// <summary>
+/// (1) The buddy allocator alone, on the DMA32 zone of a 1 GiB guest. Each figure is the cost of
+/// one allocate+free pair (OperationsPerInvoke); the zone is back in the same state after every
+/// invocation, so the work per pair does not drift.
+/// </summary>
+[MemoryDiagnoser]
+public class AllocatorBenchmarks
+{
+    public const int Batch = 4096;
+    public const int Order9Batch = 256;
+
+    private ZoneFreeArea _fresh = null!;
+    private ZoneFreeArea _fragmented = null!;
+    private readonly Block[] _blocks = new Block[Batch];
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _fresh = new ZoneFreeArea(Zones.OneGiBZone());
+        _fragmented = new ZoneFreeArea(Zones.OneGiBZone());
+        // 64 MiB touched, half of it given back: 8192 free order-0 blocks with busy buddies.
+        Zones.Fragment(_fragmented, 16384);
+    }
+
+    /// <summary>Allocate 4096 order-0 pages, then free them: about one split and one merge per pair (as AllocateMany/FreeMany do).</summary>
+    [Benchmark(OperationsPerInvoke = Batch, Baseline = true)]
+    public void Order0_Batch4096()
+    {
+        var zone = _fresh;
+        for (var i = 0; i < Batch; i++) _blocks[i] = zone.Allocate(0).Block;
+        for (var i = 0; i < Batch; i++) zone.Free(_blocks[i].Pfn, 0);
+    }
+
+    /// <summary>Allocate one order-0 page and free it at once, in a zone of order-10 blocks: 10 splits and 10 merges per pair (worst case).</summary>
+    [Benchmark(OperationsPerInvoke = Batch)]
+    public void Order0_Pair_Unfragmented()
+    {
+        var zone = _fresh;
+        for (var i = 0; i < Batch; i++)
+        {
+            var block = zone.Allocate(0).Block;
+            zone.Free(block.Pfn, 0);
+        }
+    }
+
+    /// <summary>Allocate one order-0 page and free it at once, where free order-0 pages exist: no split, no merge (best case).</summary>
+    [Benchmark(OperationsPerInvoke = Batch)]
+    public void Order0_Pair_Fragmented()
+    {
+        var zone = _fragmented;
+        for (var i = 0; i < Batch; i++)
+        {
+            var block = zone.Allocate(0).Block;
+            zone.Free(block.Pfn, 0);
+        }
+    }
+
+    /// <summary>Allocate 256 order-9 blocks (512 MiB), then free them: one split and one merge per pair.</summary>
+    [Benchmark(OperationsPerInvoke = Order9Batch)]
+    public void Order9_Batch256()
+    {
+        var zone = _fresh;
+        for (var i = 0; i < Order9Batch; i++) _blocks[i] = zone.Allocate(9).Block;
+        for (var i = 0; i < Order9Batch; i++) zone.Free(_blocks[i].Pfn, 9);
+    }
+
+    /// <summary>Allocate one order-9 block and free it at once.</summary>
+    [Benchmark(OperationsPerInvoke = Batch)]
+    public void Order9_Pair()
+    {
+        var zone = _fresh;
+        for (var i = 0; i < Batch; i++)
+        {
+            var block = zone.Allocate(9).Block;
+            zone.Free(block.Pfn, 9);
+        }
+    }
+}

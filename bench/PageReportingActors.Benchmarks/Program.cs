@@ -1,0 +1,42 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using PageReportingActors.Benchmarks;
+
+// Modes:
+//   (no mode) [BenchmarkDotNet args]   the BenchmarkDotNet benchmarks, e.g. --filter '*Allocator*'
+//   --quick [BenchmarkDotNet args]     the same with a short job (1 launch, 1 warmup, 3 iterations)
+//   memory                             managed bytes per modeled page for 1, 16 and 256 GiB guests
+//   scenarios [--repeat N]             wall time of each built-in scenario (ScenarioRunner.RunAsync only)
+//   scaling [--fresh N]                one pass's time and memory vs guest size, 1..256 GiB
+var mode = args.FirstOrDefault();
+switch (mode)
+{
+    case "memory":
+        MemoryMode.Run();
+        return 0;
+    case "scenarios":
+        await ScenariosMode.Run(IntOption(args, "--repeat", 1));
+        return 0;
+    case "scaling":
+        ScalingMode.Run(IntOption(args, "--fresh", 64));
+        return 0;
+}
+
+var quick = args.Contains("--quick");
+var rest = args.Where(a => a != "--quick").ToArray();
+IConfig config = DefaultConfig.Instance;
+if (quick)
+{
+    config = DefaultConfig.Instance.AddJob(Job.ShortRun
+        .WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(3).WithId("Quick"));
+}
+var summaries = BenchmarkSwitcher.FromAssembly(typeof(AllocatorBenchmarks).Assembly)
+    .Run(rest.Length == 0 ? ["--filter", "*"] : rest, config);
+return summaries.Any(s => s.HasCriticalValidationErrors) ? 1 : 0;
+
+static int IntOption(string[] args, string name, int fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var value) ? value : fallback;
+}
