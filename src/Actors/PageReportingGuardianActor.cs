@@ -25,7 +25,7 @@ public sealed class PageReportingGuardianActor : ReceiveActor
             zones.Add(zone);
         }
         var reporter = Context.ActorOf(OnDispatcher(ReporterActor.Props(zones, settings), settings), "reporter");
-        var registry = Context.ActorOf(OnDispatcher(RegistryActor.Props(reporter, zones, settings.ReportingOrder), settings), "registry");
+        var registry = Context.ActorOf(OnDispatcher(RegistryActor.Props(reporter, zones, settings.ReportingOrder, settings.ReportTimeout), settings), "registry");
         started.TrySetResult(new PageReportingGuest(Self, registry, reporter, zones, areas.Select(a => a.Name).ToList(), settings));
 
         ReceiveAny(m => _log.Warning("Guardian ignores {Message}", m.GetType().Name));

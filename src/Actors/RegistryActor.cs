@@ -9,17 +9,20 @@ namespace PageReportingActors;
 /// unregisters only once no report can reach the old device (R19), and validates run-time order
 /// changes (R20). While an unregistration waits for a running pass, other commands wait too.
 /// </summary>
-public sealed class RegistryActor : ReceiveActor, IWithUnboundedStash
+public sealed class RegistryActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
+    private const string DetachRetryKey = "detach-retry";
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _reporter;
     private readonly IReadOnlyList<IActorRef> _zones;
     private readonly FaultInjector _faults = new();
+    private readonly TimeSpan _detachRetry;
     private IActorRef? _device;
     private int? _reportingOrder;
 
-    public RegistryActor(IActorRef reporter, IReadOnlyList<IActorRef> zones, int? configuredOrder)
+    public RegistryActor(IActorRef reporter, IReadOnlyList<IActorRef> zones, int? configuredOrder, TimeSpan? detachRetry = null)
     {
+        _detachRetry = detachRetry is { } retry && retry > TimeSpan.Zero ? retry : PageReportingSettings.DefaultReportTimeout;
         _reporter = reporter;
         _zones = zones;
         _reportingOrder = configuredOrder;
@@ -28,8 +31,17 @@ public sealed class RegistryActor : ReceiveActor, IWithUnboundedStash
 
     public IStash Stash { get; set; } = null!;
 
-    public static Props Props(IActorRef reporter, IReadOnlyList<IActorRef> zones, int? configuredOrder) =>
-        Akka.Actor.Props.Create(() => new RegistryActor(reporter, zones, configuredOrder));
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>
+    /// <paramref name="detachRetry"/>: while an unregistration waits, how often the reporter is asked again
+    /// (its answer may be lost to a fault; asking again is harmless). Default: the default report timeout.
+    /// </summary>
+    public static Props Props(IActorRef reporter, IReadOnlyList<IActorRef> zones, int? configuredOrder, TimeSpan? detachRetry = null) =>
+        Akka.Actor.Props.Create(() => new RegistryActor(reporter, zones, configuredOrder, detachRetry));
+
+    /// <summary>Fires while an unregistration waits: ask the reporter again.</summary>
+    private sealed record RetryDetach(IActorRef Device) : INoSerializationVerificationNeeded;
 
     protected override bool AroundReceive(Receive receive, object message)
     {
@@ -60,6 +72,7 @@ public sealed class RegistryActor : ReceiveActor, IWithUnboundedStash
             BeginUnregister(m.ActorRef, ActorRefs.Nobody);
         });
         Receive<DeviceDetached>(_ => { });
+        Receive<RetryDetach>(_ => { });
         Receive<DeviceAttached>(_ => { });
         Receive<ReportingOrderChanged>(_ => { });
     }
@@ -94,11 +107,18 @@ public sealed class RegistryActor : ReceiveActor, IWithUnboundedStash
         // R19: stop notifications first, then wait for the reporter to finish any pass.
         foreach (var zone in _zones) zone.Tell(DisableNotification.Instance);
         _reporter.Tell(new DetachDevice(device));
+        Timers.StartPeriodicTimer(DetachRetryKey, new RetryDetach(device), _detachRetry);
         Become(() =>
         {
+            Receive<RetryDetach>(m =>
+            {
+                _log.Warning("Unregistration of {Device} still waits for the reporter; asking again", m.Device.Path);
+                _reporter.Tell(new DetachDevice(m.Device));
+            });
             Receive<DeviceDetached>(m =>
             {
                 if (!m.Device.Equals(device)) return;
+                Timers.Cancel(DetachRetryKey);
                 Context.Unwatch(device);
                 _device = null;
                 _log.Info("Device {Device} unregistered", device.Path);

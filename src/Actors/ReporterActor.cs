@@ -34,6 +34,11 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
     private IActorRef? _pendingDetachReplyTo;
     private IActorRef? _pendingDetachDevice;
 
+    // The walk command a zone must answer: null when none is awaited (the batch is at the device, or no
+    // pass runs); 0 for BeginZoneWalk, the batch id for CompleteZoneReport. A step or rejection that
+    // does not answer it is stray (late, or provoked in the reporter's name) and is ignored.
+    private long? _awaitingZoneBatch;
+
     // The batch at the device.
     private long _reportId;
     private ZoneWalkStep? _outstanding;
@@ -119,13 +124,15 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
             });
             Receive<ZoneTimedOut>(m =>
             {
-                if (m.PassId != _passId || m.ZoneIndex != _zoneIndex || _outstanding is not null) return;
-                // The zone returns any batch it holds unflagged; the pass goes on without it.
+                if (m.PassId != _passId || m.ZoneIndex != _zoneIndex || _awaitingZoneBatch is null) return;
+                // The zone lost a walk command (or its answer was lost): it returns any batch it holds
+                // unflagged. That batch's report did not take effect, so the pass stops as after a failed
+                // report (R12). The zone's answer to the abandon comes after the pass and is ignored.
                 _log.Warning("Zone {Zone} did not answer pass {PassId} within {Timeout}; abandoning its walk",
                     _zones[_zoneIndex].Path.Name, _passId, _settings.ReportTimeout);
+                _awaitingZoneBatch = null;
                 _zones[_zoneIndex].Tell(new AbandonZoneWalk(_passId));
-                _zoneIndex++;
-                StartZone();
+                EndPass(failed: true);
             });
             CommonReceives();
         });
@@ -153,7 +160,7 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
         Receive<ReportCompleted>(m => _log.Warning(
             "Report {ReportId} answer from {Sender} ignored: no report is outstanding", m.ReportId, Sender.Path));
         Receive<ZoneWalkStep>(m => _log.Warning("Walk step of pass {PassId} from zone {Zone} ignored: no pass runs", m.PassId, m.Zone));
-        Receive<ZoneWalkRejected>(m => _log.Warning("Zone {Zone} rejected a walk command: {Reason}", m.Zone, m.Reason));
+        Receive<ZoneWalkRejected>(m => _log.Warning("Walk rejection of pass {PassId} from {Sender} ignored: no pass runs ({Reason})", m.PassId, Sender.Path, m.Reason));
         Receive<ReportTimedOut>(_ => { });
         Receive<ZoneTimedOut>(_ => { });
         Receive<StartPass>(_ => { });
@@ -256,28 +263,39 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
     /// <summary>Every walk command is answered; a timer covers the one a faulting zone loses.</summary>
     private void TellZone(IZoneCommand command)
     {
+        _awaitingZoneBatch = command is CompleteZoneReport complete ? complete.BatchId : 0;
         Timers.StartSingleTimer(ZoneTimerKey, new ZoneTimedOut(_passId, _zoneIndex), _settings.ReportTimeout);
         _zones[_zoneIndex].Tell(command);
     }
 
     private void HandleStep(ZoneWalkStep step)
     {
-        if (step.PassId == _passId && Sender.Equals(_zones[_zoneIndex])) Timers.Cancel(ZoneTimerKey);
-        if (step.End == ZoneWalkEnd.Abandoned && step.PassId == _passId && Sender.Equals(_zones[_zoneIndex]))
+        var fromCurrentZone = step.PassId == _passId && Sender.Equals(_zones[_zoneIndex]);
+        if (step.End == ZoneWalkEnd.Abandoned && fromCurrentZone)
         {
-            // The zone restarted and returned its batch itself; a late device answer will find nothing outstanding.
-            _log.Warning("Zone {Zone} abandoned its walk of pass {PassId}; moving on", step.Zone, step.PassId);
-            _outstanding = null;
-            Timers.Cancel(ReportTimerKey);
-            _zoneIndex++;
-            StartZone();
+            // The zone stopped and returned its batch itself, unflagged: the report did not take effect, so
+            // the pass stops (R12). A late device answer will find nothing outstanding.
+            _log.Warning("Zone {Zone} abandoned its walk of pass {PassId}; the pass stops", step.Zone, step.PassId);
+            Timers.Cancel(ZoneTimerKey);
+            _awaitingZoneBatch = null;
+            if (_outstanding is not null)
+            {
+                _outstanding = null;
+                Timers.Cancel(ReportTimerKey);
+                _reports++;
+                _passReports++;
+                _failedReports++;
+            }
+            EndPass(failed: true);
             return;
         }
-        if (step.PassId != _passId || !Sender.Equals(_zones[_zoneIndex]) || _outstanding is not null)
+        if (!fromCurrentZone || _awaitingZoneBatch is null || step.End == ZoneWalkEnd.Abandoned)
         {
             _log.Warning("Walk step of pass {PassId} from {Sender} ignored: not expected now", step.PassId, Sender.Path);
             return;
         }
+        Timers.Cancel(ZoneTimerKey);
+        _awaitingZoneBatch = null;
         // R9: a list that ran out of budget leaves the reporter Requested.
         if (step.RequestAnotherPass) _requestedDuringPass = true;
         if (step.Batch is not null)
@@ -355,19 +373,34 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
 
     private void HandleWalkRejected(ZoneWalkRejected m)
     {
-        // The zone no longer has the walk (it restarted): treat the zone as done, unflagged.
-        _log.Warning("Zone {Zone} rejected pass {PassId}: {Reason}; moving on", m.Zone, m.PassId, m.Reason);
-        if (m.PassId != _passId || !Sender.Equals(_zones[_zoneIndex])) return;
+        // Only a rejection of the command the reporter waits for counts. Others were provoked by someone
+        // else in the reporter's name, or are late: acting on them would drop a batch still at the device.
+        if (m.PassId != _passId || !Sender.Equals(_zones[_zoneIndex]) || _awaitingZoneBatch != m.BatchId)
+        {
+            _log.Warning("Walk rejection of pass {PassId} batch {BatchId} from {Sender} ignored: not expected now ({Reason})",
+                m.PassId, m.BatchId, Sender.Path, m.Reason);
+            return;
+        }
         Timers.Cancel(ZoneTimerKey);
-        _outstanding = null;
-        Timers.Cancel(ReportTimerKey);
-        _zoneIndex++;
-        StartZone();
+        _awaitingZoneBatch = null;
+        if (m.BatchId == 0)
+        {
+            // The zone cannot start a walk now: skip it, nothing of it is isolated for this pass.
+            _log.Warning("Zone {Zone} rejected pass {PassId}: {Reason}; moving on", m.Zone, m.PassId, m.Reason);
+            _zoneIndex++;
+            StartZone();
+            return;
+        }
+        // The zone has no such batch any more: its outcome did not take effect; stop as after a failure (R12).
+        _log.Warning("Zone {Zone} rejected the drain of batch {BatchId} of pass {PassId}: {Reason}; the pass stops", m.Zone, m.BatchId, m.PassId, m.Reason);
+        EndPass(failed: true);
     }
 
     /// <summary>R13: Active to Idle, or back to Requested with the timer armed if asked during the pass.</summary>
     private void EndPass(bool failed)
     {
+        _awaitingZoneBatch = null;
+        Timers.Cancel(ZoneTimerKey);
         _passes++;
         var end = Context.System.Scheduler.Now;
         _log.Info("Pass {PassId} done: {Zones} zones visited, {Reports} reports, {Bytes} bytes reported in {Duration} ms{Failed}",

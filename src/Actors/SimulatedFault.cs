@@ -17,6 +17,7 @@ internal sealed class FaultInjector
     /// <summary>Call first thing for every message; throws when the message is a fault or the armed type.</summary>
     public void Check(object message, string actor)
     {
+        if (_armed is null && message is not SimulatedFault) return;
         if (message is SimulatedFault fault)
         {
             if (fault.OnNext is null) throw new SimulatedFaultException($"simulated fault in {actor}");

@@ -55,7 +55,7 @@ public sealed class ZoneActor : ReceiveActor
 
     protected override bool AroundReceive(Receive receive, object message)
     {
-        _faults.Check(message, $"zone {_area.Name}");
+        _faults.Check(message, _area.Name);
         return FaultInjector.IsFault(message) || base.AroundReceive(receive, message);
     }
 
@@ -109,7 +109,8 @@ public sealed class ZoneActor : ReceiveActor
             }
             blocks.Add(result.Block);
         }
-        Sender.Tell(new AllocatedMany(_area.Name, blocks.ToImmutable(), stopped));
+        // A full batch hands over its array instead of copying it.
+        Sender.Tell(new AllocatedMany(_area.Name, blocks.Count == blocks.Capacity ? blocks.MoveToImmutable() : blocks.ToImmutable(), stopped));
     }
 
     private void HandleFree(Free m)
@@ -129,7 +130,7 @@ public sealed class ZoneActor : ReceiveActor
         var rejected = ImmutableArray.CreateBuilder<FreeRejected>();
         var freed = 0;
         var highest = -1;
-        foreach (var block in m.Blocks)
+        foreach (var block in m.Blocks.IsDefault ? ImmutableArray<Block>.Empty : m.Blocks)
         {
             var result = _area.Free(block.Pfn, block.Order);
             if (!result.Succeeded)

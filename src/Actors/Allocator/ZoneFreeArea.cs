@@ -454,7 +454,8 @@ public sealed class ZoneFreeArea
 
     // ---- Internals ----
 
-    private bool Contains(long pfn, int order) => pfn >= StartPfn && pfn + (1L << order) <= EndPfn;
+    // Written so that a pfn near long.MaxValue cannot wrap around into the zone.
+    private bool Contains(long pfn, int order) => pfn >= StartPfn && pfn <= EndPfn - (1L << order);
 
     private static PageKind KindOf(byte state) => (PageKind)((state & KindMask) >> KindShift);
 

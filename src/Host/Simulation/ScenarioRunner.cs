@@ -113,6 +113,7 @@ public static class ScenarioRunner
         private static string SimulationHocon(string pumpKey) => $$"""
             akka.scheduler.implementation = "{{typeof(VirtualTimeScheduler).FullName}}, {{typeof(VirtualTimeScheduler).Assembly.GetName().Name}}"
             akka.actor.ask-timeout = infinite
+            akka.stdout-loglevel = WARNING
             {{DispatcherId}} {
               type = Dispatcher
               executor = "{{typeof(PumpedExecutorConfigurator).FullName}}, {{typeof(PumpedExecutorConfigurator).Assembly.GetName().Name}}"
