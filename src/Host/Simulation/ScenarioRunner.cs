@@ -96,7 +96,8 @@ public static class ScenarioRunner
                 var startResident = _hypervisor.ResidentBytes;
                 _device = system.ActorOf(PageReporting.DeviceProps(_hypervisor).WithDispatcher(DispatcherId), "balloon");
                 _recorder = system.ActorOf(RunRecorderActor.Props(_runLog).WithDispatcher(DispatcherId), "recorder");
-                Pump();
+                AwaitStarted(_device);
+                AwaitStarted(_recorder);
 
                 var stopAt = Drive();
                 var order = Ask<RegistrationStatus>(_guest.Registry, GetRegistration.Instance).ReportingOrder
@@ -121,6 +122,24 @@ public static class ScenarioRunner
               throughput = 100
             }
             """;
+
+        /// <summary>
+        /// A top-level actor is started by the user guardian on another thread, and messages sent to it
+        /// before then are held and delivered from that thread, at a wall time that means nothing on the
+        /// virtual clock. Wait (pumping) until it answers, so every later send is delivered at once.
+        /// </summary>
+        private void AwaitStarted(IActorRef actor)
+        {
+            var identity = actor.Ask<ActorIdentity>(new Identify(actor.Path.Name));
+            var waited = Stopwatch.StartNew();
+            while (!identity.IsCompleted)
+            {
+                if (_executor.RunUntilIdle() == 0) Thread.Sleep(1);
+                if (waited.Elapsed > TimeSpan.FromSeconds(30))
+                    throw new InvalidOperationException($"{actor.Path.Name} did not start within 30 s");
+            }
+            Pump();
+        }
 
         /// <summary>The event loop: timers, device answers, workload steps and samples, in time order.</summary>
         private TimeSpan Drive()
