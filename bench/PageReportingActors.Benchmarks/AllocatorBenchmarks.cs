@@ -17,6 +17,7 @@ public class AllocatorBenchmarks
 
     private ZoneFreeArea _fresh = null!;
     private ZoneFreeArea _fragmented = null!;
+    private ZoneFreeArea _large = null!;
     private readonly Block[] _blocks = new Block[Batch];
 
     [GlobalSetup]
@@ -26,6 +27,7 @@ public class AllocatorBenchmarks
         _fragmented = new ZoneFreeArea(Zones.OneGiBZone());
         // 64 MiB touched, half of it given back: 8192 free order-0 blocks with busy buddies.
         Zones.Fragment(_fragmented, 16384);
+        _large = new ZoneFreeArea(Zones.SixteenGiBNormalZone());
     }
 
     /// <summary>Allocate 4096 order-0 pages, then free them: about one split and one merge per pair (as AllocateMany/FreeMany do).</summary>
@@ -68,6 +70,15 @@ public class AllocatorBenchmarks
         var zone = _fresh;
         for (var i = 0; i < Order9Batch; i++) _blocks[i] = zone.Allocate(9).Block;
         for (var i = 0; i < Order9Batch; i++) zone.Free(_blocks[i].Pfn, 9);
+    }
+
+    /// <summary>Allocate 4096 order-9 blocks (8 GiB), then free them, in the Normal zone of a 16 GiB guest.</summary>
+    [Benchmark(OperationsPerInvoke = Batch)]
+    public void Order9_Batch4096_16GiBGuest()
+    {
+        var zone = _large;
+        for (var i = 0; i < Batch; i++) _blocks[i] = zone.Allocate(9).Block;
+        for (var i = 0; i < Batch; i++) zone.Free(_blocks[i].Pfn, 9);
     }
 
     /// <summary>Allocate one order-9 block and free it at once.</summary>

@@ -13,6 +13,9 @@ internal static class Zones
     /// <summary>DMA32 of a 1 GiB guest: about 1 GiB, 92% free, carved into order-10 blocks.</summary>
     public static ZoneSpec OneGiBZone() => X86GuestLayout.ForMemory(GiB).Single(z => z.Name == "DMA32");
 
+    /// <summary>Normal of a 16 GiB guest: about 13 GiB, room for batches of 4096 order-9 blocks.</summary>
+    public static ZoneSpec SixteenGiBNormalZone() => X86GuestLayout.ForMemory(16 * GiB).Single(z => z.Name == "Normal");
+
     public static ZoneFreeArea[] Guest(long bytes) => X86GuestLayout.ForMemory(bytes).Select(z => new ZoneFreeArea(z)).ToArray();
 
     public static long Pages(IEnumerable<ZoneFreeArea> zones) => zones.Sum(z => z.Pages);
