@@ -167,6 +167,7 @@ public static class HostProgram
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
             .StartAsync(async ctx =>
             {
+                using var logAboveBar = LiveConsoleLogSink.Attach(context.Console);
                 var task = ctx.AddTask("virtual time", maxValue: 1.0);
                 var progress = new CallbackProgress(v => task.Value = Math.Clamp(v, 0, 1));
                 outcome = await context.Runner(scenario, options with { Progress = progress }, cancellationToken).ConfigureAwait(false);
