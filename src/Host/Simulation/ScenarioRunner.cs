@@ -376,6 +376,8 @@ public static class ScenarioRunner
         /// <summary>The guest's actors stop only when pumped, so keep pumping while the host shuts down.</summary>
         private void Shutdown(IHost host)
         {
+            // The run's log is complete; Akka's own shutdown chatter would only clutter it.
+            host.Services.GetService<ActorSystem>()?.EventStream.SetLogLevel(Akka.Event.LogLevel.WarningLevel);
             var stopping = host.StopAsync(CancellationToken.None);
             var deadline = Stopwatch.StartNew();
             while (!stopping.IsCompleted && deadline.Elapsed < TimeSpan.FromSeconds(30))
