@@ -121,8 +121,9 @@ public sealed class ZoneActor : ReceiveActor
             Sender.Tell(Rejected(m.Pfn, m.Order, result.Rejection!.Value));
             return;
         }
-        Sender.Tell(new Freed(_area.Name, new Block(m.Pfn, m.Order), result.Merged));
+        // The reporter hears first, so whoever waits on the reply finds the request already queued.
         Notify(result.Merged.Order);
+        Sender.Tell(new Freed(_area.Name, new Block(m.Pfn, m.Order), result.Merged));
     }
 
     private void HandleFreeMany(FreeMany m)
@@ -141,8 +142,8 @@ public sealed class ZoneActor : ReceiveActor
             freed++;
             highest = Math.Max(highest, result.Merged.Order);
         }
-        Sender.Tell(new FreedMany(_area.Name, freed, rejected.ToImmutable()));
         if (highest >= 0) Notify(highest);
+        Sender.Tell(new FreedMany(_area.Name, freed, rejected.ToImmutable()));
     }
 
     /// <summary>R5: a free that merged to the reporting order or more tells the reporter, while one listens.</summary>
