@@ -126,7 +126,7 @@ public class DeviceFaultTests(ITestOutputHelper output) : FaultTestBase(output)
             () => device.Reply(ReportCompleted.Ok(report.ReportId)));
         AssertBatchBackUnflagged(zone, before, report.Pages);
         device.ExpectNoMsg(NoMsg);
-        AssertLaterPassWorks(guest, events, () => ProbeDevice.AnswerAll(device));
+        AssertLaterPassWorks(guest, events, () => ProbeDevice.AnswerAll(device, guest.Reporter));
     }
 
     [Fact]
@@ -162,7 +162,7 @@ public class DeviceFaultTests(ITestOutputHelper output) : FaultTestBase(output)
         foreach (var block in second.Pages.ToBlocks())
             Assert.Equal(FreeRejectionReason.AlreadyFree, AskFor<FreeRejected>(zone, new Free(block.Pfn, block.Order)).Reason);
         AssertInvariants(guest);
-        AssertLaterPassWorks(guest, events, () => ProbeDevice.AnswerAll(device));
+        AssertLaterPassWorks(guest, events, () => ProbeDevice.AnswerAll(device, guest.Reporter));
     }
 
     [Fact]

@@ -34,7 +34,7 @@ public class ForgedAnswerTests(ITestOutputHelper output) : FaultTestBase(output)
         var (reports, pass) = CollectPass(events);
         AssertFailedPass(reports, pass, report.Pages, ReportErrors.Invalid);
         AssertBatchBackUnflagged(guest.Zones[0], beforePass, report.Pages);
-        AssertLaterPassWorks(guest, events, () => ProbeDevice.AnswerAll(device));
+        AssertLaterPassWorks(guest, events, () => ProbeDevice.AnswerAll(device, guest.Reporter));
     }
 
     [Fact]
@@ -131,7 +131,7 @@ public class ForgedAnswerTests(ITestOutputHelper output) : FaultTestBase(output)
             () => stranger.Send(zone, new CompleteZoneReport(1, 2, second.Pages, true)));
         Assert.Contains("no batch is outstanding", stranger.ExpectMsg<ZoneWalkRejected>().Reason);
         Assert.Equal(4 * 1024, Status(zone).ReportedPages);
-        AssertLaterPassWorks(guest, events, () => ProbeDevice.AnswerAll(device));
+        AssertLaterPassWorks(guest, events, () => ProbeDevice.AnswerAll(device, guest.Reporter));
     }
 
     [Fact]

@@ -84,7 +84,7 @@ public class RaceTests(ITestOutputHelper output) : FaultTestBase(output)
         for (var i = 0; i < 10 && Reporter(guest).State != ReporterState.Idle; i++)
         {
             Advance(guest, Delay);
-            reportedToNext.AddRange(ProbeDevice.AnswerAll(next).SelectMany(r => r.Pages.ToBlocks()));
+            reportedToNext.AddRange(ProbeDevice.AnswerAll(next, guest.Reporter).SelectMany(r => r.Pages.ToBlocks()));
         }
         Assert.Empty(reportedToNext.Intersect(flaggedByOld));
         Assert.Equal(reportedToNext.Count, reportedToNext.Distinct().Count());
@@ -121,7 +121,7 @@ public class RaceTests(ITestOutputHelper output) : FaultTestBase(output)
             () => device.Send(guest.Reporter, ReportCompleted.Ok(report.ReportId)));
         // The re-registration requested a pass; it runs at order 10 (R20).
         Advance(guest, Delay);
-        Assert.NotEmpty(ProbeDevice.AnswerAll(device));
+        Assert.NotEmpty(ProbeDevice.AnswerAll(device, guest.Reporter));
         Assert.False(CollectPass(events).Pass.Failed);
         Assert.Equal(8 * 1024, Status(zone).ReportedPages);
         AssertInvariants(guest);

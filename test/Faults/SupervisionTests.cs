@@ -54,7 +54,7 @@ public class SupervisionTests(ITestOutputHelper output) : FaultTestBase(output)
     private void AfterwardsEverythingWorks(PageReportingGuest guest, TestProbe events, TestProbe device)
     {
         AllocationsWork(guest);
-        AssertLaterPassWorks(guest, events, () => ProbeDevice.AnswerAll(device));
+        AssertLaterPassWorks(guest, events, () => ProbeDevice.AnswerAll(device, guest.Reporter));
         AllocationsWork(guest);
     }
 
@@ -247,7 +247,7 @@ public class SupervisionTests(ITestOutputHelper output) : FaultTestBase(output)
         var next = CreateTestProbe();
         Register(guest, next.Ref);
         Advance(guest, Delay);
-        Assert.Equal(2, ProbeDevice.AnswerAll(next).Count);
+        Assert.Equal(2, ProbeDevice.AnswerAll(next, guest.Reporter).Count);
         Assert.False(CollectPass(events).Pass.Failed);
         device.ExpectNoMsg(TimeSpan.Zero);
         AfterwardsEverythingWorks(guest, events, next);
@@ -269,7 +269,7 @@ public class SupervisionTests(ITestOutputHelper output) : FaultTestBase(output)
         Assert.Equal(device.Ref, client.ExpectMsg<DeviceUnregistered>().Device);
         Assert.Equal(next.Ref, client.ExpectMsg<DeviceRegistered>().Device);
         Advance(guest, Delay);
-        Assert.Equal(2, ProbeDevice.AnswerAll(next).Count);
+        Assert.Equal(2, ProbeDevice.AnswerAll(next, guest.Reporter).Count);
         device.ExpectNoMsg(TimeSpan.Zero);
         AfterwardsEverythingWorks(guest, events, next);
     }
