@@ -62,6 +62,19 @@ public abstract class ActorTestBase : Akka.TestKit.Xunit2.TestKit
         Clock.Advance(by);
     }
 
+    /// <summary>Runs passes, answering a probe device, until the reporter is Idle; returns how many ran.</summary>
+    protected int DrainPasses(PageReportingGuest guest, TestProbe device)
+    {
+        var passes = 0;
+        while (Reporter(guest).State != ReporterState.Idle && passes < 50)
+        {
+            Advance(guest, Delay);
+            ProbeDevice.AnswerAll(device, guest.Reporter);
+            passes++;
+        }
+        return passes;
+    }
+
     /// <summary>Subscribes a probe to the reporter's published pass and report events.</summary>
     protected TestProbe EventsProbe()
     {

@@ -59,19 +59,6 @@ public class RegistryTests(ITestOutputHelper output) : ActorTestBase(output)
 
     private RegistrationStatus Registration(PageReportingGuest guest) => AskFor<RegistrationStatus>(guest.Registry, GetRegistration.Instance);
 
-    /// <summary>Runs passes until the reporter is Idle; returns how many ran.</summary>
-    private int DrainPasses(PageReportingGuest guest, TestProbe device)
-    {
-        var passes = 0;
-        while (Reporter(guest).State != ReporterState.Idle && passes < 50)
-        {
-            Advance(guest, Delay);
-            ProbeDevice.AnswerAll(device, guest.Reporter);
-            passes++;
-        }
-        return passes;
-    }
-
     // ---------------------------------------------------------------- R17
 
     [Fact]

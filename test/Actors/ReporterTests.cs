@@ -21,40 +21,6 @@ public class ReporterTests(ITestOutputHelper output) : ActorTestBase(output)
         return (guest, device);
     }
 
-    /// <summary>
-    /// Answers every report the device probe receives until the running pass is over: while the
-    /// reporter is Active more may come, however slowly a loaded machine delivers them.
-    /// </summary>
-    private List<ReportPages> AnswerAll(PageReportingGuest guest, TestProbe device, bool success = true)
-    {
-        var reports = new List<ReportPages>();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (device.ReceiveOne(TimeSpan.FromMilliseconds(100)) is not ReportPages report)
-            {
-                if (Reporter(guest).State != ReporterState.Active && !device.HasMessages) return reports;
-                continue;
-            }
-            reports.Add(report);
-            device.Reply(success ? ReportCompleted.Ok(report.ReportId) : ReportCompleted.Failed(report.ReportId, ReportErrors.Invalid, "test"));
-        }
-        throw new TimeoutException("the pass did not end within 20 s");
-    }
-
-    /// <summary>Runs passes until the reporter is Idle; returns how many ran.</summary>
-    private int DrainPasses(PageReportingGuest guest, TestProbe device)
-    {
-        var passes = 0;
-        while (Reporter(guest).State != ReporterState.Idle && passes < 50)
-        {
-            Advance(guest, Delay);
-            AnswerAll(guest, device);
-            passes++;
-        }
-        return passes;
-    }
-
     [Fact]
     public void R6_first_pass_starts_exactly_one_delay_after_the_request()
     {
@@ -102,7 +68,7 @@ public class ReporterTests(ITestOutputHelper output) : ActorTestBase(output)
         Assert.Equal(ReporterState.Active, Reporter(guest).State);
 
         device.Reply(ReportCompleted.Ok(report.ReportId));
-        AnswerAll(guest, device);
+        ProbeDevice.AnswerAll(device, guest.Reporter);
         Assert.Equal(ReporterState.Idle, Reporter(guest).State);
 
         var block = AllocateBlock(zone, 10);
@@ -118,7 +84,7 @@ public class ReporterTests(ITestOutputHelper output) : ActorTestBase(output)
         FreeBlock(zone, other);
         Assert.Equal(ReporterState.Active, Reporter(guest).State);
         device.Reply(ReportCompleted.Ok(second.ReportId));
-        AnswerAll(guest, device);
+        ProbeDevice.AnswerAll(device, guest.Reporter);
         Assert.Equal(ReporterState.Requested, Reporter(guest).State);
         Advance(guest, TimeSpan.FromMilliseconds(1999));
         device.ExpectNoMsg(TimeSpan.FromMilliseconds(150));
@@ -160,14 +126,14 @@ public class ReporterTests(ITestOutputHelper output) : ActorTestBase(output)
     {
         var (guest, device) = Registered();
         Advance(guest, Delay);
-        var first = AnswerAll(guest, device);
+        var first = ProbeDevice.AnswerAll(device, guest.Reporter);
         // Budget 1: two full reports of 4, then the list's budget is below zero.
         Assert.Equal(2, first.Count);
         Assert.Equal(ReporterState.Requested, Reporter(guest).State);
         Advance(guest, TimeSpan.FromMilliseconds(1999));
         device.ExpectNoMsg(TimeSpan.FromMilliseconds(150));
         Advance(guest, TimeSpan.FromMilliseconds(1));
-        var second = AnswerAll(guest, device);
+        var second = ProbeDevice.AnswerAll(device, guest.Reporter);
         Assert.Equal(2, second.Count);
         Assert.Equal(16L << 10, Status(guest.Zones[0]).ReportedPages); // 4 blocks per report, two reports per pass, two passes
     }
@@ -250,7 +216,7 @@ public class ReporterTests(ITestOutputHelper output) : ActorTestBase(output)
         var device = CreateTestProbe();
         Register(guest, device.Ref);
         Advance(guest, Delay);
-        var reports = AnswerAll(guest, device);
+        var reports = ProbeDevice.AnswerAll(device, guest.Reporter);
         Assert.Equal(2, reports.Count);
         Assert.All(reports.SelectMany(r => r.Pages.Entries), e => Assert.True(e.Pfn >= 4096));
         Assert.Equal(0, Status(guest.Zones[0]).ReportedPages);
