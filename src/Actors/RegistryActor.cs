@@ -43,11 +43,8 @@ public sealed class RegistryActor : ReceiveActor, IWithUnboundedStash, IWithTime
     /// <summary>Fires while an unregistration waits: ask the reporter again.</summary>
     private sealed record RetryDetach(IActorRef Device) : INoSerializationVerificationNeeded;
 
-    protected override bool AroundReceive(Receive receive, object message)
-    {
-        _faults.Check(message, "registry");
-        return FaultInjector.IsFault(message) || base.AroundReceive(receive, message);
-    }
+    protected override bool AroundReceive(Receive receive, object message) =>
+        _faults.Intercept(message, "registry") || base.AroundReceive(receive, message);
 
     private void Ready()
     {

@@ -77,11 +77,8 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
     /// <summary>A zone did not answer a walk command in time (it lost the message to a fault).</summary>
     private sealed record ZoneTimedOut(long PassId, int ZoneIndex) : INoSerializationVerificationNeeded;
 
-    protected override bool AroundReceive(Receive receive, object message)
-    {
-        _faults.Check(message, "reporter");
-        return FaultInjector.IsFault(message) || base.AroundReceive(receive, message);
-    }
+    protected override bool AroundReceive(Receive receive, object message) =>
+        _faults.Intercept(message, "reporter") || base.AroundReceive(receive, message);
 
     private void Idle()
     {

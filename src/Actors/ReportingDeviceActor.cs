@@ -54,11 +54,8 @@ public sealed class ReportingDeviceActor : ReceiveActor, IWithTimers
 
     private sealed record HandlerTimedOut(long ReportId) : INoSerializationVerificationNeeded;
 
-    protected override bool AroundReceive(Receive receive, object message)
-    {
-        _faults.Check(message, "device");
-        return FaultInjector.IsFault(message) || base.AroundReceive(receive, message);
-    }
+    protected override bool AroundReceive(Receive receive, object message) =>
+        _faults.Intercept(message, "device") || base.AroundReceive(receive, message);
 
     protected override void PostStop()
     {

@@ -14,22 +14,24 @@ internal sealed class FaultInjector
 {
     private Type? _armed;
 
-    /// <summary>Call first thing for every message; throws when the message is a fault or the armed type.</summary>
-    public void Check(object message, string actor)
+    /// <summary>
+    /// Call first thing for every message. Throws when the message is a fault or of the armed type;
+    /// returns true when it was an arming fault the actor must not see, false for anything else.
+    /// </summary>
+    public bool Intercept(object message, string actor)
     {
-        if (_armed is null && message is not SimulatedFault) return;
+        if (_armed is null && message is not SimulatedFault) return false;
         if (message is SimulatedFault fault)
         {
             if (fault.OnNext is null) throw new SimulatedFaultException($"simulated fault in {actor}");
             _armed = fault.OnNext;
-            return;
+            return true;
         }
         if (_armed is not null && _armed.IsInstanceOfType(message))
         {
             _armed = null;
             throw new SimulatedFaultException($"simulated fault in {actor} on {message.GetType().Name}");
         }
+        return false;
     }
-
-    public static bool IsFault(object message) => message is SimulatedFault;
 }

@@ -53,11 +53,8 @@ public sealed class ZoneActor : ReceiveActor
 
     public static Props Props(ZoneFreeArea area) => Akka.Actor.Props.Create(() => new ZoneActor(area));
 
-    protected override bool AroundReceive(Receive receive, object message)
-    {
-        _faults.Check(message, _area.Name);
-        return FaultInjector.IsFault(message) || base.AroundReceive(receive, message);
-    }
+    protected override bool AroundReceive(Receive receive, object message) =>
+        _faults.Intercept(message, _area.Name) || base.AroundReceive(receive, message);
 
     /// <summary>
     /// A stopped zone must not strand an isolated batch: the batch goes back to the lists unflagged

@@ -425,7 +425,8 @@ public sealed class ZoneFreeArea
                 {
                     if (!IsFreeBlock(p, order)) return $"I3: list ({order}, {(Migratetype)t}) holds pfn {p}, which is not a free block of that order";
                     if (PageblockTypeOf(p) != (Migratetype)t) return $"list ({order}, {(Migratetype)t}) holds pfn {p} of a {PageblockTypeOf(p)} pageblock";
-                    if ((prev == NoPage ? NoPage : prev) != (_prev[p - StartPfn] == NoPage ? NoPage : StartPfn + _prev[p - StartPfn]))
+                    var back = _prev[p - StartPfn];
+                    if (prev != (back == NoPage ? NoPage : StartPfn + back))
                         return $"list ({order}, {(Migratetype)t}) has a broken back link at pfn {p}";
                     prev = p;
                     length++;
