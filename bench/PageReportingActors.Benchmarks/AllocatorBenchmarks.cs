@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using PageReportingActors.Allocator;
+using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 
 namespace PageReportingActors.Benchmarks;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using PageReportingActors.Allocator;
+using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 using PageReportingActors.Reporting;
 

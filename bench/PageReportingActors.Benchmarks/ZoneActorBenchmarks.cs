@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using BenchmarkDotNet.Attributes;
 using PageReportingActors.Allocator;
+using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 
 namespace PageReportingActors.Benchmarks;

@@ -1,5 +1,6 @@
 using PageReportingActors.Allocator;
 using PageReportingActors.Guest;
+using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 using PageReportingActors.Reporting;
 

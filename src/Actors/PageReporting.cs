@@ -1,5 +1,6 @@
 using Akka.Actor;
 using PageReportingActors.Allocator;
+using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 
 namespace PageReportingActors;

@@ -1,4 +1,5 @@
 using Akka.Hosting;
+using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 
 namespace PageReportingActors;

@@ -1,4 +1,5 @@
 using Akka.Configuration;
+using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 
 namespace PageReportingActors;

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 
 namespace PageReportingActors;
@@ -55,7 +56,7 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
     {
         _zones = zones;
         _settings = settings;
-        _reportingOrder = settings.ReportingOrder ?? Messages.PageGeometry.PageblockOrder;
+        _reportingOrder = settings.ReportingOrder ?? Memory.PageGeometry.PageblockOrder;
         Idle();
     }
 
@@ -141,7 +142,7 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
         Receive<DetachDevice>(HandleDetach);
         Receive<ChangeReportingOrder>(m =>
         {
-            if (!Messages.PageGeometry.IsValidOrder(m.ReportingOrder))
+            if (!Memory.PageGeometry.IsValidOrder(m.ReportingOrder))
             {
                 _log.Warning("Reporting order {Order} rejected: outside 0..10", m.ReportingOrder);
                 return;

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using PageReportingActors.Devices;
+using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 
 namespace PageReportingActors;

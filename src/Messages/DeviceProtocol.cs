@@ -1,3 +1,4 @@
+using PageReportingActors.Memory;
 namespace PageReportingActors.Messages;
 
 /// <summary>Messages between the reporter and a device actor.</summary>

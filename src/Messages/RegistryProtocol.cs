@@ -1,3 +1,4 @@
+using PageReportingActors.Memory;
 using Akka.Actor;
 
 namespace PageReportingActors.Messages;

@@ -1,3 +1,4 @@
+using PageReportingActors.Memory;
 using System.Collections.Immutable;
 using Akka.Actor;
 

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit;
 using Akka.TestKit.Configs;
+using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 using Xunit;
 using Xunit.Abstractions;

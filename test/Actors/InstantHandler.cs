@@ -1,4 +1,5 @@
 using PageReportingActors.Devices;
+using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 
 namespace PageReportingActors.Tests.Actors;

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Akka.TestKit;
 using PageReportingActors.Guest;
+using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 using Xunit;
 using Xunit.Abstractions;

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.TestKit;
+using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 using Xunit;
 using Xunit.Abstractions;

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using PageReportingActors.Devices;
 using PageReportingActors.Guest;
+using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 using Xunit;
 

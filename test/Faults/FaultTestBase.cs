@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.TestKit;
+using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 using PageReportingActors.Tests.Actors;
 using Xunit;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Configuration;
 using PageReportingActors.Devices;
+using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 using PageReportingActors.Tests.Actors;
 using Xunit;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Akka.Actor;
 using PageReportingActors.Devices;
+using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 using Xunit;
 using Xunit.Abstractions;

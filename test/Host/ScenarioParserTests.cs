@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using PageReportingActors.Guest;
 using PageReportingActors.Host.Scenarios;
+using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 using Xunit;
 

@@ -1,4 +1,5 @@
 using PageReportingActors.Allocator;
+using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 using Xunit;
 using static PageReportingActors.Tests.Plain.PlainZoneKit;

@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using CsCheck;
 using PageReportingActors.Allocator;
+using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 using PageReportingActors.Reporting;
 using Xunit;
 using Xunit.Abstractions;
-using static PageReportingActors.Messages.PageGeometry;
+using static PageReportingActors.Memory.PageGeometry;
 using static PageReportingActors.Tests.Plain.PlainZoneKit;
 
 namespace PageReportingActors.Tests.Plain;

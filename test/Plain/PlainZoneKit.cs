@@ -1,9 +1,10 @@
 using System.Text;
 using PageReportingActors.Allocator;
+using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 using PageReportingActors.Reporting;
 using Xunit;
-using static PageReportingActors.Messages.PageGeometry;
+using static PageReportingActors.Memory.PageGeometry;
 
 namespace PageReportingActors.Tests.Plain;
 

@@ -1,4 +1,5 @@
 using PageReportingActors.Guest;
+using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 using Xunit;
 

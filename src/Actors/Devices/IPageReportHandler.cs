@@ -1,3 +1,4 @@
+using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 
 namespace PageReportingActors.Devices;

@@ -2,8 +2,9 @@ using System.Globalization;
 using System.Text.Json;
 using PageReportingActors.Allocator;
 using PageReportingActors.Guest;
+using PageReportingActors.Memory;
 using PageReportingActors.Messages;
-using static PageReportingActors.Messages.PageGeometry;
+using static PageReportingActors.Memory.PageGeometry;
 
 namespace PageReportingActors.Host.Scenarios;
 

@@ -1,6 +1,7 @@
 using System.Collections;
 using PageReportingActors.Devices;
 using PageReportingActors.Host.Scenarios;
+using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 
 namespace PageReportingActors.Host.Simulation;

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 
 namespace PageReportingActors.Host.Simulation;

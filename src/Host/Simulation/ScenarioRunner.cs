@@ -5,6 +5,7 @@ using Akka.Logger.Serilog;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using PageReportingActors.Host.Scenarios;
+using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 
 namespace PageReportingActors.Host.Simulation;

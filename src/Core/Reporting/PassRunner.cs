@@ -1,5 +1,5 @@
 using PageReportingActors.Allocator;
-using PageReportingActors.Messages;
+using PageReportingActors.Memory;
 
 namespace PageReportingActors.Reporting;
 

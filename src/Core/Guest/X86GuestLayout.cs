@@ -1,5 +1,5 @@
-using PageReportingActors.Messages;
-using static PageReportingActors.Messages.PageGeometry;
+using PageReportingActors.Memory;
+using static PageReportingActors.Memory.PageGeometry;
 
 namespace PageReportingActors.Guest;
 

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace PageReportingActors.Messages;
+namespace PageReportingActors.Memory;
 
 /// <summary>Pageblock migratetypes, in the kernel's enum order (the pass visits them in this order).</summary>
 public enum Migratetype : byte

@@ -1,6 +1,6 @@
 using PageReportingActors.Allocator;
-using PageReportingActors.Messages;
-using static PageReportingActors.Messages.PageGeometry;
+using PageReportingActors.Memory;
+using static PageReportingActors.Memory.PageGeometry;
 
 namespace PageReportingActors.Reporting;
 

@@ -1,4 +1,4 @@
-namespace PageReportingActors.Messages;
+namespace PageReportingActors.Memory;
 
 /// <summary>Why an allocation could not be met.</summary>
 public enum AllocationFailureReason
