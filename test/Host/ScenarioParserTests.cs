@@ -169,16 +169,8 @@ public class ScenarioParserTests
         Assert.Equal(expected.Workload, actual.Workload);
     }
 
-    private static string ReferencePath()
-    {
-        // shared/ sits beside the repository (../shared from its root).
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "reference", "qemu-1g-free512", "scenario.json");
-            if (File.Exists(candidate)) return candidate;
-        }
-        return Path.Combine("/work/shared/reference/qemu-1g-free512/scenario.json");
-    }
+    private static string ReferencePath() =>
+        Path.Combine(AppContext.BaseDirectory, "Data", "reference", "qemu-1g-free512", "scenario.json");
 
     public static TheoryData<string, string> BadScenarios() => new()
     {

@@ -40,7 +40,7 @@ public sealed class SimulationTests : IDisposable
     [Fact]
     public async Task Reference_qemu_1g_free512_reproduces_the_measured_two_steps()
     {
-        var measured = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Data", "qemu-1g-free512-measured.csv"))
+        var measured = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Data", "reference", "qemu-1g-free512", "measured.csv"))
             .Skip(1)
             .Select(l => l.Split(','))
             .Select(f => (double.Parse(f[0], CultureInfo.InvariantCulture), double.Parse(f[1], CultureInfo.InvariantCulture)))
