@@ -23,7 +23,11 @@ public sealed class RunRecorderActor : ReceiveActor
         Receive<RegistrationRejected>(m => _runLog.Notes.Add($"registration rejected: {m.Reason}: {m.Detail}"));
         Receive<UnregistrationRejected>(m => _runLog.Notes.Add($"unregistration rejected: {m.Detail}"));
         Receive<ReportingOrderRejected>(m => _runLog.Notes.Add($"order change rejected: {m.Detail}"));
-        Receive<DeviceRegistered>(m => _log.Info("Workload: device registered with reporting order {Order}", m.ReportingOrder));
+        Receive<DeviceRegistered>(m =>
+        {
+            _runLog.Registrations++;
+            _log.Info("Workload: device registered with reporting order {Order}", m.ReportingOrder);
+        });
         Receive<DeviceUnregistered>(_ => _log.Info("Workload: device unregistered"));
         Receive<ReportingOrderSet>(m => _log.Info("Workload: reporting order is now {Order}", m.Order));
     }
@@ -37,10 +41,17 @@ public sealed class RunRecorderActor : ReceiveActor
     }
 }
 
-/// <summary>What the recorder collected; read by the driver once the actors are idle.</summary>
+/// <summary>
+/// What a run recorded: the recorder's passes, reports and rejected commands, and the workload's
+/// shortfalls. Read by the driver once the actors are idle.
+/// </summary>
 public sealed class RunLog
 {
     public List<PassFinished> Passes { get; } = new();
     public List<ReportFinished> Reports { get; } = new();
     public List<string> Notes { get; } = new();
+    public List<AllocationShortfall> Shortfalls { get; } = new();
+
+    /// <summary>How many registrations the registry accepted.</summary>
+    public int Registrations { get; set; }
 }

@@ -1,0 +1,132 @@
+using Akka.Actor;
+using PageReportingActors.Host.Scenarios;
+using PageReportingActors.Memory;
+using PageReportingActors.Messages;
+
+namespace PageReportingActors.Host.Simulation;
+
+/// <summary>
+/// One guest, its balloon device and the hypervisor's view on virtual time, advanced step by step
+/// by the caller: <c>AdvanceTo(t)</c> runs everything due up to <c>t</c> (timers first at each
+/// instant, then the workload's actions), <see cref="Sample"/> takes a timeline row at the
+/// current time, <see cref="BuildResult"/> turns the run into a <see cref="RunResult"/>.
+/// Many of these can be advanced in lockstep, one sample at a time. Not thread-safe: one driver
+/// thread per simulation.
+/// </summary>
+public sealed class GuestSimulation : IDisposable
+{
+    private readonly Scenario _scenario;
+    private readonly IWorkload _workload;
+    private readonly VirtualTimeRuntime _runtime;
+    private readonly List<TimelineRow> _timeline = new();
+    private readonly CancellationToken _cancellation;
+
+    private GuestSimulation(Scenario scenario, IWorkload workload, TimeSpan stopAt, VirtualTimeRuntime runtime, SimulatedGuest guest,
+        BalloonDeviceModel device, CancellationToken cancellation)
+    {
+        _cancellation = cancellation;
+        _scenario = scenario;
+        _workload = workload;
+        StopAt = stopAt;
+        _runtime = runtime;
+        Guest = guest;
+        Device = device;
+    }
+
+    /// <summary>
+    /// Starts the guest of <paramref name="scenario"/> at virtual time 0. The workload is the
+    /// scenario's own steps unless one is given (a trace replay gives its events); the run ends at
+    /// <paramref name="stopAt"/>, by default the scenario's <c>stop</c> (<see cref="ScenarioWorkload.StopTime"/>).
+    /// </summary>
+    public static GuestSimulation Start(Scenario scenario, IWorkload? workload = null, TimeSpan? stopAt = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        var stop = stopAt ?? ScenarioWorkload.StopTime(scenario);
+        var settings = PageReportingSettings.Default with
+        {
+            ReportingOrder = scenario.Reporting.Order,
+            Delay = scenario.Reporting.Delay,
+            Capacity = scenario.Reporting.Capacity,
+        };
+        var runtime = VirtualTimeRuntime.Start(scenario.Zones, settings, cancellation);
+        try
+        {
+            var hypervisor = new HypervisorModel(scenario.Zones);
+            var balloon = new BalloonDeviceModel(scenario.Device, hypervisor, runtime.Clock);
+            var log = new RunLog();
+            var device = runtime.StartActor(PageReporting.DeviceProps(balloon), "balloon");
+            var recorder = runtime.StartActor(RunRecorderActor.Props(log), "recorder");
+            var guest = new SimulatedGuest(runtime, device, recorder, hypervisor, log);
+            return new GuestSimulation(scenario, workload ?? new ScenarioWorkload(scenario, stop), stop, runtime, guest, balloon, cancellation);
+        }
+        catch
+        {
+            runtime.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The guest's actors, device, hypervisor view and run log.</summary>
+    public SimulatedGuest Guest { get; }
+
+    public BalloonDeviceModel Device { get; }
+
+    /// <summary>The virtual time the run ends at; <see cref="AdvanceTo"/> goes no further.</summary>
+    public TimeSpan StopAt { get; }
+
+    /// <summary>Virtual time since the start.</summary>
+    public TimeSpan Now => _runtime.Now;
+
+    public bool Finished => Now >= StopAt;
+
+    /// <summary>The timeline rows taken so far.</summary>
+    public IReadOnlyList<TimelineRow> Timeline => _timeline;
+
+    /// <summary>The last row taken, or null before the first.</summary>
+    public TimelineRow? CurrentSample => _timeline.Count == 0 ? null : _timeline[^1];
+
+    /// <summary>
+    /// Runs, in time order, every timer and workload action due at or before <paramref name="at"/>
+    /// (capped at <see cref="StopAt"/>), then leaves the clock at that time. At one instant, due
+    /// timers run before workload actions; everything each causes runs before the next. Throws
+    /// <see cref="OperationCanceledException"/> between two of them once the start's token is cancelled.
+    /// </summary>
+    public void AdvanceTo(TimeSpan at)
+    {
+        var limit = at < StopAt ? at : StopAt;
+        while (true)
+        {
+            _cancellation.ThrowIfCancellationRequested();
+            var next = _workload.NextAt;
+            var target = next is { } due && due < limit ? due : limit;
+            if (_runtime.TryRunNextTimer(target)) continue;
+            _runtime.MoveClockTo(target);
+            if (next is { } step && step <= target)
+            {
+                _workload.RunNext(Guest);
+                _runtime.Pump();
+                continue;
+            }
+            return;
+        }
+    }
+
+    /// <summary>Takes a timeline row at the current virtual time and keeps it.</summary>
+    public TimelineRow Sample()
+    {
+        var row = TimelineSampler.Sample(Guest);
+        _timeline.Add(row);
+        return row;
+    }
+
+    /// <summary>The reporting order in force: the registry's, else the configured one, else the pageblock order.</summary>
+    public int ReportingOrder() =>
+        Guest.Ask<RegistrationStatus>(Guest.Actors.Registry, GetRegistration.Instance).ReportingOrder
+        ?? _scenario.Reporting.Order ?? PageGeometry.PageblockOrder;
+
+    /// <summary>The run so far as a result; <paramref name="wallSeconds"/> is the caller's measure of wall time.</summary>
+    public RunResult BuildResult(double wallSeconds) =>
+        RunResultBuilder.Build(_scenario, ReportingOrder(), Guest.Log, _timeline, Guest.Hypervisor, Now, wallSeconds);
+
+    public void Dispose() => _runtime.Dispose();
+}

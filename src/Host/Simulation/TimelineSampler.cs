@@ -1,0 +1,23 @@
+using PageReportingActors.Memory;
+using PageReportingActors.Messages;
+
+namespace PageReportingActors.Host.Simulation;
+
+/// <summary>One timeline row of the guest's and the host's view, asked of the zones at the current virtual time.</summary>
+public static class TimelineSampler
+{
+    public static TimelineRow Sample(SimulatedGuest guest)
+    {
+        ArgumentNullException.ThrowIfNull(guest);
+        long free = 0, reported = 0, isolated = 0;
+        foreach (var zone in guest.Actors.Zones)
+        {
+            var status = guest.Ask<ZoneStatus>(zone, GetZoneStatus.Instance);
+            free += status.FreePages;
+            reported += status.ReportedPages;
+            isolated += status.IsolatedPages;
+        }
+        return new TimelineRow(guest.Now.TotalSeconds, PageGeometry.BytesOfPages(free), PageGeometry.BytesOfPages(reported),
+            PageGeometry.BytesOfPages(isolated), guest.Hypervisor.ResidentBytes);
+    }
+}

@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Hosting;
+using Akka.Logger.Serilog;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using PageReportingActors.Memory;
+
+namespace PageReportingActors.Host.Simulation;
+
+/// <summary>
+/// An actor system on virtual time with one guest's page-reporting actors in it, driven from the
+/// calling thread.
+/// </summary>
+/// <remarks>
+/// The system is started through Akka.Hosting with <see cref="PageReportingHostingExtensions.WithPageReporting"/>,
+/// like any embedding host, with two changes: its scheduler is a <see cref="VirtualTimeScheduler"/>,
+/// and the actors run on a dispatcher whose executor (<see cref="PumpedExecutor"/>) only queues
+/// work until <see cref="Pump"/> runs it. Nothing happens between calls: the caller decides when
+/// the actors run and when the clock moves, so the order of events depends only on the calls.
+/// One instance per thread at a time; it is not thread-safe.
+/// </remarks>
+public sealed class VirtualTimeRuntime : IDisposable
+{
+    public const string DispatcherId = "page-reporting-sim-dispatcher";
+
+    private readonly IHost _host;
+    private readonly string _pumpKey;
+    private readonly PumpedExecutor _executor;
+    private bool _disposed;
+
+    private VirtualTimeRuntime(IHost host, string pumpKey, PumpedExecutor executor, PageReportingGuest guest)
+    {
+        _host = host;
+        _pumpKey = pumpKey;
+        _executor = executor;
+        System = host.Services.GetRequiredService<ActorSystem>();
+        Clock = (VirtualTimeScheduler)System.Scheduler;
+        Guest = guest;
+    }
+
+    /// <summary>Starts an actor system on virtual time at 0 with a guest of these zones and settings.</summary>
+    public static VirtualTimeRuntime Start(IReadOnlyList<ZoneSpec> zones, PageReportingSettings settings, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(zones);
+        ArgumentNullException.ThrowIfNull(settings);
+        var pumpKey = "sim-" + Guid.NewGuid().ToString("N");
+        var executor = PumpedExecutor.Register(pumpKey);
+        PageReportingGuest? started = null;
+        IHost? host = null;
+        try
+        {
+            host = new HostBuilder()
+                .ConfigureServices(services => services.AddAkka("page-reporting-sim", builder =>
+                {
+                    builder
+                        .AddHocon(SimulationHocon(pumpKey), HoconAddMode.Prepend)
+                        .ConfigureLoggers(loggers =>
+                        {
+                            loggers.LogLevel = Akka.Event.LogLevel.DebugLevel;
+                            loggers.ClearLoggers();
+                            loggers.AddSerilogLogging();
+                        })
+                        .WithPageReporting(zones, settings with { Dispatcher = DispatcherId }, guest => started = guest);
+                }))
+                .Build();
+            host.StartAsync(cancellation).GetAwaiter().GetResult();
+            return new VirtualTimeRuntime(host, pumpKey, executor,
+                started ?? throw new InvalidOperationException("page reporting did not start"));
+        }
+        catch
+        {
+            host?.Dispose();
+            PumpedExecutor.Unregister(pumpKey);
+            throw;
+        }
+    }
+
+    public ActorSystem System { get; }
+
+    public VirtualTimeScheduler Clock { get; }
+
+    /// <summary>The guest's zone, reporter and registry actors.</summary>
+    public PageReportingGuest Guest { get; }
+
+    /// <summary>Virtual time since the start.</summary>
+    public TimeSpan Now => Clock.Now - VirtualTimeScheduler.Epoch;
+
+    /// <summary>Lets the actors run until nothing is queued. Returns how many pieces of work ran.</summary>
+    public int Pump() => _executor.RunUntilIdle();
+
+    /// <summary>Runs the earliest timer due at or before <paramref name="limit"/> and the work it causes.</summary>
+    public bool TryRunNextTimer(TimeSpan limit)
+    {
+        if (!Clock.TryRunNext(VirtualTimeScheduler.Epoch + limit)) return false;
+        Pump();
+        return true;
+    }
+
+    /// <summary>Moves the clock forward to <paramref name="at"/> (never back) without running anything.</summary>
+    public void MoveClockTo(TimeSpan at) => Clock.AdvanceTo(VirtualTimeScheduler.Epoch + at);
+
+    /// <summary>
+    /// Starts a top-level actor on the simulation's dispatcher and waits until it answers. The user
+    /// guardian starts it on another thread, and messages sent before then would be delivered from
+    /// that thread at a wall time that means nothing on the virtual clock.
+    /// </summary>
+    public IActorRef StartActor(Props props, string name)
+    {
+        var actor = System.ActorOf(props.WithDispatcher(DispatcherId), name);
+        var identity = actor.Ask<ActorIdentity>(new Identify(name));
+        var waited = Stopwatch.StartNew();
+        while (!identity.IsCompleted)
+        {
+            if (Pump() == 0) Thread.Sleep(1);
+            if (waited.Elapsed > TimeSpan.FromSeconds(30))
+                throw new InvalidOperationException($"{name} did not start within 30 s");
+        }
+        Pump();
+        return actor;
+    }
+
+    /// <summary>Sends, lets the actors run until idle, and takes the reply.</summary>
+    public T Ask<T>(IActorRef actor, object message)
+    {
+        var reply = actor.Ask<object>(message);
+        Pump();
+        if (!reply.Wait(TimeSpan.FromSeconds(30)))
+            throw new InvalidOperationException($"{actor.Path.Name} did not answer {message.GetType().Name}");
+        return reply.Result is T typed
+            ? typed
+            : throw new InvalidOperationException($"{actor.Path.Name} answered {reply.Result.GetType().Name} to {message.GetType().Name}");
+    }
+
+    /// <summary>Sends without waiting for an answer, and lets the actors run until idle.</summary>
+    public void Tell(IActorRef actor, object message, IActorRef sender)
+    {
+        actor.Tell(message, sender);
+        Pump();
+    }
+
+    /// <summary>The guest's actors stop only when pumped, so keep pumping while the host shuts down.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        try
+        {
+            // Akka's own shutdown chatter would only clutter a run's log.
+            System.EventStream.SetLogLevel(Akka.Event.LogLevel.WarningLevel);
+            var stopping = _host.StopAsync(CancellationToken.None);
+            var deadline = Stopwatch.StartNew();
+            while (!stopping.IsCompleted && deadline.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                if (Pump() == 0) Thread.Sleep(1);
+            }
+        }
+        finally
+        {
+            _host.Dispose();
+            PumpedExecutor.Unregister(_pumpKey);
+        }
+    }
+
+    private static string SimulationHocon(string pumpKey) => $$"""
+        akka.scheduler.implementation = "{{typeof(VirtualTimeScheduler).FullName}}, {{typeof(VirtualTimeScheduler).Assembly.GetName().Name}}"
+        akka.actor.ask-timeout = infinite
+        akka.stdout-loglevel = WARNING
+        {{DispatcherId}} {
+          type = Dispatcher
+          executor = "{{typeof(PumpedExecutorConfigurator).FullName}}, {{typeof(PumpedExecutorConfigurator).Assembly.GetName().Name}}"
+          pump-key = "{{pumpKey}}"
+          throughput = 100
+        }
+        """;
+}
