@@ -75,6 +75,7 @@ public sealed class RegistryActor : ReceiveActor, IWithUnboundedStash, IWithTime
         Receive<ReportingOrderChanged>(_ => { });
     }
 
+    // kernel: page_reporting_register (R17, R18)
     private void HandleRegister(RegisterDevice m)
     {
         if (m.Device is null || m.Device.IsNobody())
@@ -100,6 +101,7 @@ public sealed class RegistryActor : ReceiveActor, IWithUnboundedStash, IWithTime
         Sender.Tell(new DeviceRegistered(m.Device, _reportingOrder.Value));
     }
 
+    // kernel: page_reporting_unregister (R19)
     private void BeginUnregister(IActorRef device, IActorRef replyTo)
     {
         // R19: stop notifications first, then wait for the reporter to finish any pass.
@@ -130,6 +132,7 @@ public sealed class RegistryActor : ReceiveActor, IWithUnboundedStash, IWithTime
         });
     }
 
+    // kernel: the page_reporting_order module parameter (R20)
     private void HandleSetOrder(SetReportingOrder m)
     {
         if (!PageGeometry.IsValidOrder(m.Order))

@@ -164,6 +164,7 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
         Receive<StartPass>(_ => { });
     }
 
+    // kernel: __page_reporting_request (R6)
     /// <summary>R6: Idle to Requested, one timer.</summary>
     private void Request()
     {
@@ -228,6 +229,7 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
         Idle();
     }
 
+    // kernel: page_reporting_process (R7)
     private void BeginPass()
     {
         if (_device is null)
@@ -313,6 +315,7 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
         }
     }
 
+    // kernel: prdev->report (R14, R16)
     private void HandToDevice(ZoneWalkStep step)
     {
         if (_device is null)
@@ -394,6 +397,7 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
         EndPass(failed: true);
     }
 
+    // kernel: page_reporting_process, the end of a pass (R12, R13)
     /// <summary>R13: Active to Idle, or back to Requested with the timer armed if asked during the pass.</summary>
     private void EndPass(bool failed)
     {

@@ -144,6 +144,7 @@ public sealed class ZoneActor : ReceiveActor
         Sender.Tell(new FreedMany(_area.Name, freed, rejected.ToImmutable()));
     }
 
+    // kernel: page_reporting_notify_free (R5)
     /// <summary>R5: a free that merged to the reporting order or more tells the reporter, while one listens.</summary>
     private void Notify(int mergedOrder)
     {

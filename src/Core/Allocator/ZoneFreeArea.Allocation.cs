@@ -6,6 +6,7 @@ namespace PageReportingActors.Allocator;
 /// <summary>R1, R2, R3: allocating and freeing blocks.</summary>
 public sealed partial class ZoneFreeArea
 {
+    // kernel: __rmqueue_smallest, expand, __rmqueue_fallback; the floor is zone_watermark_ok (R1)
     /// <summary>
     /// R1: takes the head of the smallest order's list that has a block, preferring
     /// <paramref name="type"/>, and splits it; split-off halves go to the head of their lists.
@@ -54,6 +55,7 @@ public sealed partial class ZoneFreeArea
         };
     }
 
+    // kernel: __free_one_page (R2, R3, R5)
     /// <summary>R2, R3: frees an allocated block, merging it with free buddies.</summary>
     public FreeResult Free(long pfn, int order)
     {

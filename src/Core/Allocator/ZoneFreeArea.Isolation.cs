@@ -38,6 +38,7 @@ public sealed partial class ZoneFreeArea
         return KindOf(s) == PageKind.Isolated && (s & OrderMask) == order;
     }
 
+    // kernel: list_rotate_to_front in page_reporting_cycle (R9)
     /// <summary>
     /// Rotates a list so that <paramref name="pfn"/> is its head: the blocks before it move,
     /// in order, behind the old tail (the list is a ring with a movable start).
@@ -58,6 +59,7 @@ public sealed partial class ZoneFreeArea
         _tails[list] = newTail;
     }
 
+    // kernel: __isolate_free_page (R4, R9, R15)
     /// <summary>
     /// R4, R15: lends a free block to the device unless that would leave free pages at or below
     /// <c>min + 2^order</c>. Returns false (and changes nothing) in that case.
@@ -83,6 +85,7 @@ public sealed partial class ZoneFreeArea
         return true;
     }
 
+    // kernel: __putback_isolated_page (R11)
     /// <summary>
     /// R11: returns an isolated block to the tail of its list without notifying. If
     /// <paramref name="flagReported"/> and the block did not merge on the way, it is flagged Reported.

@@ -228,6 +228,7 @@ public sealed partial class ZoneFreeArea
         _ => [Migratetype.Movable, Migratetype.Unmovable, Migratetype.Reclaimable],
     };
 
+    // kernel: __free_one_page, the migratetype check at pageblock order and above (R2)
     /// <summary>Buddies across pageblocks of incompatible migratetypes do not merge at order >= 9.</summary>
     private bool MayMerge(long pfn, long buddy, int order)
     {
@@ -239,6 +240,7 @@ public sealed partial class ZoneFreeArea
 
     private static bool IsMergeable(Migratetype t) => t is Migratetype.Unmovable or Migratetype.Movable or Migratetype.Reclaimable;
 
+    // kernel: __free_one_page, merging and to_tail (R2, R3)
     /// <summary>Merges a block that is no longer allocated or isolated and puts it on a list.</summary>
     private Block PutFree(long pfn, int order, bool fromReport)
     {
@@ -259,6 +261,7 @@ public sealed partial class ZoneFreeArea
         return new Block(pfn, order);
     }
 
+    // kernel: buddy_merge_likely (R3)
     /// <summary>R3: if the buddy of the next-higher block is free, this block is likely to merge soon.</summary>
     private bool HigherBuddyIsFree(long pfn, int order)
     {

@@ -19,6 +19,7 @@ public sealed record PassOutcome(IReadOnlyList<PassReport> Reports, bool Request
 /// </summary>
 public static class PassRunner
 {
+    // kernel: page_reporting_process (R7, R12, R13)
     public static PassOutcome RunPass(IReadOnlyList<ZoneFreeArea> zones, PassSettings settings, Func<string, Scatterlist, bool> device)
     {
         var reports = new List<PassReport>();

@@ -75,6 +75,7 @@ public sealed class ZoneReportingWalk
 
     public int ReportsMade { get; private set; }
 
+    // kernel: page_reporting_process_zone (R8, R10)
     /// <summary>Runs the walk until it needs the device or the zone is done.</summary>
     public WalkStep Advance()
     {
@@ -128,14 +129,17 @@ public sealed class ZoneReportingWalk
         _finished = true;
     }
 
+    // kernel: page_reporting_process_zone, the watermark gate (R7)
     /// <summary>R7: a zone is walked only if its free pages exceed <c>low + (capacity &lt;&lt; order)</c>.</summary>
     public static bool GateIsOpen(ZoneFreeArea zone, PassSettings settings) =>
         zone.FreePages > zone.Watermarks.Low + ((long)settings.Capacity << settings.ReportingOrder);
 
+    // kernel: page_reporting_cycle, the budget (R9)
     /// <summary>R9: a list's budget, computed once when the walk reaches it.</summary>
     public static long BudgetFor(long nrFree, int capacity) =>
         (nrFree + capacity * PassSettings.BudgetDivisor - 1) / (capacity * PassSettings.BudgetDivisor);
 
+    // kernel: page_reporting_cycle (R9)
     /// <summary>Walks the current list. Returns true when a full batch must be reported first.</summary>
     private bool WalkList()
     {
@@ -196,6 +200,7 @@ public sealed class ZoneReportingWalk
         return WalkStep.Finish(end);
     }
 
+    // kernel: page_reporting_drain (R11)
     private int Drain(bool success)
     {
         var flagged = 0;
