@@ -9,7 +9,7 @@ namespace PageReportingActors.Tests.Host;
 
 public class ScenarioParserTests
 {
-    /// <summary>SCENARIOS.md's example, the base every bad-input case changes one thing in.</summary>
+    /// <summary>The example scenario of the format, the base every bad-input case changes one thing in.</summary>
     internal const string Example = """
         {
           "name": "1 GiB guest frees 512 MiB",

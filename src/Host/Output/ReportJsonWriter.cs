@@ -6,7 +6,7 @@ using PageReportingActors.Host.Simulation;
 namespace PageReportingActors.Host.Output;
 
 /// <summary>
-/// Writes DIR/report.json in SCENARIOS.md's shape. Field order and number text are fixed, so the
+/// Writes DIR/report.json in the shape docs/scenario-format.md describes. Field order and number text are fixed, so the
 /// same run gives the same bytes (wallSeconds aside).
 /// </summary>
 public static class ReportJsonWriter

@@ -17,7 +17,7 @@ public static class BuiltInScenarios
     /// <summary>In the order <c>scenarios</c> lists them.</summary>
     public static IReadOnlyList<BuiltInScenario> All { get; } =
     [
-        new(DefaultName, "1 GiB guest touches 512 MiB at 10 s and frees it at 15 s (SCENARIOS.md's example)"),
+        new(DefaultName, "1 GiB guest touches 512 MiB at 10 s and frees it at 15 s"),
         new("qemu-1g-free512", "the QEMU reference run: 1 GiB guest allocates 512 MiB at 11 s, frees it at 16 s"),
         new("idle-64g", "idle 64 GiB guest: the initial passes report its free memory"),
         new("churn-10min", "4 GiB guest keeps 1 GiB base and churns 1 GiB of order-0 pages every 5 s for 10 min"),

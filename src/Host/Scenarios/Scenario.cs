@@ -3,7 +3,7 @@ using PageReportingActors.Messages;
 
 namespace PageReportingActors.Host.Scenarios;
 
-/// <summary>A scenario as SCENARIOS.md describes it, parsed and validated. Times are virtual.</summary>
+/// <summary>A scenario as docs/scenario-format.md describes it, parsed and validated. Times are virtual.</summary>
 public sealed record Scenario(
     string Name,
     int Seed,
