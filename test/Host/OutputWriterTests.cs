@@ -15,7 +15,7 @@ public class OutputWriterTests
     {
         using var doc = JsonDocument.Parse(ReportJsonWriter.ToJson(FakeRuns.Result()));
         var root = doc.RootElement;
-        Assert.Equal(["scenario", "seed", "settings", "reports", "passes", "timeline", "shortfalls", "summary"], Names(root));
+        Assert.Equal(["scenario", "seed", "settings", "reports", "passes", "timeline", "shortfalls", "warnings", "summary"], Names(root));
         Assert.Equal("1 GiB guest frees 512 MiB", root.GetProperty("scenario").GetString());
         Assert.Equal(1, root.GetProperty("seed").GetInt32());
         Assert.Equal(["reportingOrder", "delaySeconds", "capacity"], Names(root.GetProperty("settings")));

@@ -174,8 +174,10 @@ public class ScenarioParserTests
 
     public static TheoryData<string, string> BadScenarios() => new()
     {
-        { Mutate(r => Workload(r)[1]!["size"] = "12XB"), "workload[1].size: \"12XB\" is not a size" },
-        { Mutate(r => Workload(r)[1]!["size"] = 512), "workload[1].size: 512 is not a size" },
+        { Mutate(r => Workload(r)[1]!["size"] = "12XB"), "workload[1].size: \"12XB\" is not a size (a number and B, KiB, MiB or GiB, such as 512MiB)" },
+        { Mutate(r => Workload(r)[1]!["size"] = "512M"), "workload[1].size: \"512M\" is not a size; write it as 512MiB" },
+        { Mutate(r => Workload(r)[1]!["size"] = "512 mb"), "workload[1].size: \"512 mb\" is not a size; write it as 512MiB" },
+        { Mutate(r => Workload(r)[1]!["size"] = 512), "workload[1].size: 512 is not a size (a number and B, KiB, MiB or GiB, such as 512MiB)" },
         { Mutate(r => Workload(r)[1]!["size"] = "1000B"), "workload[1].size: \"1000B\" is not a whole number of order-0 blocks (4KiB each)" },
         { Mutate(r => Workload(r)[1]!["size"] = "0B"), "workload[1].size: \"0B\" must be positive" },
         { Mutate(r => r["guest"]!["zones"]![1]!["watermarks"]!["low"] = 100), "guest.zones[1].watermarks.low: must be >= min" },
@@ -218,7 +220,9 @@ public class ScenarioParserTests
         { Mutate(r => r["guest"] = new JsonObject()), "guest: needs zones or memory" },
         { Mutate(r => r["guest"] = new JsonObject { ["memory"] = "32MiB" }), "guest.memory: \"32MiB\" is below the 64MiB minimum" },
         { Mutate(r => r["guest"] = new JsonObject { ["memory"] = "1000001KiB" }), "guest.memory: \"1000001KiB\" is not a whole number of 4KiB pages" },
-        { Mutate(r => r["guest"] = new JsonObject { ["memory"] = "lots" }), "guest.memory: \"lots\" is not a size" },
+        { Mutate(r => r["guest"] = new JsonObject { ["memory"] = "lots" }), "guest.memory: \"lots\" is not a size (a number and B, KiB, MiB or GiB, such as 512MiB)" },
+        { Mutate(r => r["guest"] = new JsonObject { ["memory"] = "4G" }), "guest.memory: \"4G\" is not a size; write it as 4GiB" },
+        { Mutate(r => r["guest"] = new JsonObject { ["memory"] = "4GB" }), "guest.memory: \"4GB\" is not a size; write it as 4GiB" },
         { Mutate(r => r["guest"]!["zones"]![1]!["startPfn"] = 4000), "guest.zones[1].startPfn: 4000 overlaps guest.zones[0], which ends at pfn 4096" },
         { Mutate(r => { r["guest"]!["zones"]![0]!["startPfn"] = 300000; r["guest"]!["zones"]![1]!["startPfn"] = 0; }),
             "guest.zones[1].startPfn: 0 is before guest.zones[0] (startPfn 300000); zones must be in pfn order" },

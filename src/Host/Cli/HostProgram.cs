@@ -3,6 +3,8 @@ using System.Globalization;
 using PageReportingActors.Host.Output;
 using PageReportingActors.Host.Scenarios;
 using PageReportingActors.Host.Simulation;
+using Serilog;
+using Serilog.Events;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -55,8 +57,10 @@ public static class HostProgram
                 .WithDescription("Runs a scenario file or a built-in scenario and writes report.json, timeline.csv and timeline.png.")
                 .WithExample("run", "default")
                 .WithExample("run", "my-scenario.json", "--out", "out/mine", "--sample", "250ms");
-            config.AddDelegate<EmptyCommandSettings>("scenarios", (_, _, _) => ListScenarios(context))
-                .WithDescription("Lists the built-in scenarios.");
+            config.AddDelegate<ScenariosCommandSettings>("scenarios", (_, settings, _) => Scenarios(context, settings))
+                .WithDescription("Lists the built-in scenarios; 'scenarios show NAME' prints one, to start a scenario file from.")
+                .WithExample("scenarios")
+                .WithExample("scenarios", "show", "default");
         });
 
         try
@@ -99,6 +103,25 @@ public static class HostProgram
             Out = new AnsiConsoleOutput(stdout),
         });
 
+    private static int Scenarios(HostContext context, ScenariosCommandSettings settings)
+    {
+        switch (settings.Action)
+        {
+            case null:
+                return ListScenarios(context);
+            case "show":
+                if (settings.Name is null) throw new UsageException($"scenarios show: name a built-in scenario ({string.Join(", ", BuiltInScenarios.Names)})");
+                if (!BuiltInScenarios.Exists(settings.Name))
+                    throw new UsageException($"unknown scenario \"{settings.Name}\"; known: {string.Join(", ", BuiltInScenarios.Names)}");
+                // The file exactly as it is built in, so it can be redirected into a file and edited.
+                context.Out.Write(BuiltInScenarios.GetJson(settings.Name).TrimEnd('\n') + "\n");
+                context.Out.Flush();
+                return ExitOk;
+            default:
+                throw new UsageException($"scenarios: \"{settings.Action}\" is not an action (show NAME, or nothing to list them)");
+        }
+    }
+
     private static int ListScenarios(HostContext context)
     {
         if (context.Interactive)
@@ -124,16 +147,40 @@ public static class HostProgram
             throw new UsageException($"--sample: \"{settings.Sample}\" must be positive");
         if (string.IsNullOrWhiteSpace(settings.Out))
             throw new UsageException("--out: is empty");
+        if (!HostLogging.Levels.TryGetValue(settings.LogLevel, out var level))
+            throw new UsageException($"--log-level: \"{settings.LogLevel}\" is not a level ({string.Join(", ", HostLogging.Levels.Keys)})");
+        // Quiet keeps what needs attention: warnings and errors.
+        if (settings.Quiet && level < LogEventLevel.Warning) level = LogEventLevel.Warning;
         var (scenario, source) = LoadScenario(settings.Scenario);
 
         Directory.CreateDirectory(settings.Out);
-        context.Out.WriteLine($"running \"{scenario.Name}\" ({source}), sampling every {Durations.Format(sample)}");
+        if (!settings.Quiet)
+            context.Out.WriteLine($"running \"{scenario.Name}\" ({source}), sampling every {Durations.Format(sample)}");
 
-        var options = new RunOptions(sample, Path.GetFullPath(settings.Out));
-        var result = await RunWithProgressAsync(context, scenario, options, cancellationToken).ConfigureAwait(false);
+        var previousLogger = Log.Logger;
+        using var logger = HostLogging.Create(context.Out, level);
+        Log.Logger = logger;
+        RunResult result;
+        try
+        {
+            var options = new RunOptions(sample, Path.GetFullPath(settings.Out));
+            var interactive = context.Interactive && !settings.Quiet;
+            result = await RunWithProgressAsync(context with { Interactive = interactive }, scenario, options, quiet: settings.Quiet, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        finally
+        {
+            Log.Logger = previousLogger;
+        }
 
         var files = RunOutput.WriteAll(result, settings.Out);
-        SummaryPrinter.Print(context.Console, context.Out, context.Interactive, result, files);
+        foreach (var warning in result.Warnings ?? [])
+            context.Out.WriteLine($"warning: {warning}");
+        if (settings.Quiet)
+            context.Out.WriteLine(SummaryPrinter.OneLine(result, files));
+        else
+            SummaryPrinter.Print(context.Console, context.Out, context.Interactive, result, files);
+        context.Out.Flush();
         return ExitOk;
     }
 
@@ -151,8 +198,9 @@ public static class HostProgram
         throw new UsageException($"unknown scenario \"{argument}\"; known: {string.Join(", ", BuiltInScenarios.Names)}");
     }
 
-    private static async Task<RunResult> RunWithProgressAsync(HostContext context, Scenario scenario, RunOptions options, CancellationToken cancellationToken)
+    private static async Task<RunResult> RunWithProgressAsync(HostContext context, Scenario scenario, RunOptions options, bool quiet, CancellationToken cancellationToken)
     {
+        if (quiet) return await context.Runner(scenario, options, cancellationToken).ConfigureAwait(false);
         if (!context.Interactive)
         {
             var plain = new PlainProgress(context.Out);
@@ -196,6 +244,15 @@ public sealed class RunCommandSettings : CommandSettings
     [DefaultValue("100ms")]
     public string Sample { get; set; } = "100ms";
 
+    [CommandOption("--log-level <LEVEL>")]
+    [Description("The lowest level of log line printed: debug (one line per report), info (one per pass), warning, error.")]
+    [DefaultValue("info")]
+    public string LogLevel { get; set; } = "info";
+
+    [CommandOption("--quiet")]
+    [Description("Print only warnings, errors and a one-line result: no progress, no summary table.")]
+    public bool Quiet { get; set; }
+
     // Spectre.Console.Cli 0.57 fills an option given last without a value with its internal
     // default-command token instead of failing; catch that so "--out" alone is an error.
     private const string SpectreDefaultCommandToken = "__default_command";
@@ -204,8 +261,21 @@ public sealed class RunCommandSettings : CommandSettings
     {
         if (Out == SpectreDefaultCommandToken) return ValidationResult.Error("--out: needs a value");
         if (Sample == SpectreDefaultCommandToken) return ValidationResult.Error("--sample: needs a value");
+        if (LogLevel == SpectreDefaultCommandToken) return ValidationResult.Error("--log-level: needs a value");
         return ValidationResult.Success();
     }
+}
+
+/// <summary>Arguments of <c>scenarios</c>: nothing to list them, <c>show NAME</c> to print one.</summary>
+public sealed class ScenariosCommandSettings : CommandSettings
+{
+    [CommandArgument(0, "[ACTION]")]
+    [Description("show: print a built-in scenario's file.")]
+    public string? Action { get; set; }
+
+    [CommandArgument(1, "[NAME]")]
+    [Description("The built-in scenario to show.")]
+    public string? Name { get; set; }
 }
 
 /// <summary>Reports synchronously on the caller's thread; <see cref="Progress{T}"/> would post late and out of order.</summary>

@@ -46,6 +46,14 @@ public static class SummaryPrinter
         plain.Flush();
     }
 
+    /// <summary>The result in one line, for <c>--quiet</c>.</summary>
+    public static string OneLine(RunResult result, OutputFiles files)
+    {
+        var s = result.Summary;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{result.Scenario}: {s.ReportCalls} reports ({s.FailedReports} failed) in {s.Passes} passes, {Sizes.Human(s.ReportedBytes)} reported, host-resident {Sizes.Human(s.HostResidentEndBytes)} at the end; wrote {string.Join(", ", files.All)}");
+    }
+
     private static string Count(long n) => n.ToString(CultureInfo.InvariantCulture);
 
     private static string Bytes(long bytes) =>

@@ -98,6 +98,10 @@ public static class ReportJsonWriter
         }
         w.WriteEndArray();
 
+        w.WriteStartArray("warnings");
+        foreach (var warning in result.Warnings ?? []) w.WriteStringValue(warning);
+        w.WriteEndArray();
+
         var m = result.Summary;
         w.WriteStartObject("summary");
         w.WriteNumber("reportCalls", m.ReportCalls);

@@ -376,7 +376,10 @@ public static class ScenarioParser
     private static long ReadSize(JsonElement element, string path)
     {
         if (element.ValueKind == JsonValueKind.String && Sizes.TryParse(element.GetString(), out var bytes)) return bytes;
-        throw new ScenarioException(path, $"{Show(element)} is not a size");
+        var hint = element.ValueKind == JsonValueKind.String ? Sizes.Suggest(element.GetString()!) : null;
+        throw new ScenarioException(path, hint is null
+            ? $"{Show(element)} is not a size (a number and B, KiB, MiB or GiB, such as 512MiB)"
+            : $"{Show(element)} is not a size; write it as {hint}");
     }
 
     internal static TimeSpan ReadDuration(JsonElement element, string path)

@@ -32,6 +32,33 @@ public static class Sizes
         return false;
     }
 
+    /// <summary>
+    /// The accepted form of a size written with a decimal or short unit ("4G", "4GB", "512 mb",
+    /// "64k"): the binary unit it most likely means, since guest memory comes in binary units.
+    /// Null when the text is not a number and such a unit.
+    /// </summary>
+    public static string? Suggest(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var s = text.Trim();
+        var split = 0;
+        while (split < s.Length && (char.IsAsciiDigit(s[split]) || s[split] == '.')) split++;
+        var number = s[..split];
+        var unit = s[split..].Trim().ToUpperInvariant();
+        if (!Numbers.TryParseNonNegativeDecimal(number, out _)) return null;
+        var binary = unit switch
+        {
+            "K" or "KB" or "KIB" => "KiB",
+            "M" or "MB" or "MIB" => "MiB",
+            "G" or "GB" or "GIB" => "GiB",
+            "BYTES" or "BYTE" => "B",
+            _ => null,
+        };
+        if (binary is null) return null;
+        var suggestion = number + binary;
+        return TryParse(suggestion, out _) ? suggestion : null;
+    }
+
     /// <summary>Parses a size or throws <see cref="FormatException"/>.</summary>
     public static long Parse(string text) =>
         TryParse(text, out var bytes) ? bytes : throw new FormatException($"\"{text}\" is not a size");

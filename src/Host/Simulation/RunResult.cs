@@ -9,7 +9,8 @@ public sealed record RunResult(
     IReadOnlyList<PassRecord> Passes,
     IReadOnlyList<TimelineRow> Timeline,
     IReadOnlyList<AllocationShortfall> Shortfalls,
-    RunSummary Summary);
+    RunSummary Summary,
+    IReadOnlyList<string>? Warnings = null);
 
 public sealed record RunSettings(int ReportingOrder, double DelaySeconds, int Capacity);
 

@@ -6,6 +6,16 @@ namespace PageReportingActors.Host.Simulation;
 /// <summary>Turns what a run recorded into its <see cref="RunResult"/>: reports, passes, timeline, shortfalls, summary.</summary>
 public static class RunResultBuilder
 {
+    /// <summary>What a user should know about the run that its numbers do not say.</summary>
+    public static IReadOnlyList<string> Warnings(RunLog log)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        var warnings = new List<string>();
+        if (log.Registrations == 0)
+            warnings.Add("no device registered during the run, so nothing was reported; add a step { \"at\": \"0s\", \"op\": \"register\" }");
+        return warnings;
+    }
+
     /// <param name="reportingOrder">The order in force at the end (the registry's, else the configured one, else 9).</param>
     public static RunResult Build(
         Scenario scenario,
@@ -44,6 +54,6 @@ public static class RunResultBuilder
             hypervisor.ResidentBytes);
         return new RunResult(scenario.Name, scenario.Seed,
             new RunSettings(reportingOrder, scenario.Reporting.Delay.TotalSeconds, scenario.Reporting.Capacity),
-            reports, passes, timeline.ToList(), log.Shortfalls.ToList(), summary);
+            reports, passes, timeline.ToList(), log.Shortfalls.ToList(), summary, Warnings(log));
     }
 }

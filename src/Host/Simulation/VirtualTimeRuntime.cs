@@ -24,6 +24,11 @@ public sealed class VirtualTimeRuntime : IDisposable
 {
     public const string DispatcherId = "page-reporting-sim-dispatcher";
 
+    /// <summary>The loggers' dispatcher: it logs on the thread that logs, at that moment's virtual time.</summary>
+    public const string LoggerDispatcherId = "page-reporting-sim-logger-dispatcher";
+
+    [ThreadStatic] private static VirtualTimeRuntime? _running;
+
     private readonly IHost _host;
     private readonly string _pumpKey;
     private readonly PumpedExecutor _executor;
@@ -86,13 +91,40 @@ public sealed class VirtualTimeRuntime : IDisposable
     /// <summary>Virtual time since the start.</summary>
     public TimeSpan Now => Clock.Now - VirtualTimeScheduler.Epoch;
 
+    /// <summary>
+    /// The virtual time of the simulation whose actors run on this thread right now, or null: what
+    /// a log line written from an actor of a simulation is stamped with.
+    /// </summary>
+    public static TimeSpan? RunningNow => _running?.Now;
+
     /// <summary>Lets the actors run until nothing is queued. Returns how many pieces of work ran.</summary>
-    public int Pump() => _executor.RunUntilIdle();
+    public int Pump()
+    {
+        var outer = _running;
+        _running = this;
+        try
+        {
+            return _executor.RunUntilIdle();
+        }
+        finally
+        {
+            _running = outer;
+        }
+    }
 
     /// <summary>Runs the earliest timer due at or before <paramref name="limit"/> and the work it causes.</summary>
     public bool TryRunNextTimer(TimeSpan limit)
     {
-        if (!Clock.TryRunNext(VirtualTimeScheduler.Epoch + limit)) return false;
+        var outer = _running;
+        _running = this;
+        try
+        {
+            if (!Clock.TryRunNext(VirtualTimeScheduler.Epoch + limit)) return false;
+        }
+        finally
+        {
+            _running = outer;
+        }
         Pump();
         return true;
     }
@@ -166,6 +198,12 @@ public sealed class VirtualTimeRuntime : IDisposable
         akka.scheduler.implementation = "{{typeof(VirtualTimeScheduler).FullName}}, {{typeof(VirtualTimeScheduler).Assembly.GetName().Name}}"
         akka.actor.ask-timeout = infinite
         akka.stdout-loglevel = WARNING
+        akka.loggers-dispatcher = {{LoggerDispatcherId}}
+        {{LoggerDispatcherId}} {
+          type = Dispatcher
+          executor = "{{typeof(InlineExecutorConfigurator).FullName}}, {{typeof(InlineExecutorConfigurator).Assembly.GetName().Name}}"
+          throughput = 100
+        }
         {{DispatcherId}} {
           type = Dispatcher
           executor = "{{typeof(PumpedExecutorConfigurator).FullName}}, {{typeof(PumpedExecutorConfigurator).Assembly.GetName().Name}}"
