@@ -62,7 +62,7 @@ public sealed class VirtualTimeRuntime : IDisposable
                         .AddHocon(SimulationHocon(pumpKey), HoconAddMode.Prepend)
                         .ConfigureLoggers(loggers =>
                         {
-                            loggers.LogLevel = Akka.Event.LogLevel.DebugLevel;
+                            loggers.LogLevel = AkkaLevelForSerilog();
                             loggers.ClearLoggers();
                             loggers.AddSerilogLogging();
                         })
@@ -192,6 +192,19 @@ public sealed class VirtualTimeRuntime : IDisposable
             _host.Dispose();
             PumpedExecutor.Unregister(_pumpKey);
         }
+    }
+
+    /// <summary>
+    /// Akka makes no log event below what Serilog would write: each event is handled on the driver
+    /// thread (the loggers' dispatcher runs inline), so one nobody reads is time lost.
+    /// </summary>
+    private static Akka.Event.LogLevel AkkaLevelForSerilog()
+    {
+        var serilog = Serilog.Log.Logger;
+        if (serilog.IsEnabled(Serilog.Events.LogEventLevel.Debug)) return Akka.Event.LogLevel.DebugLevel;
+        if (serilog.IsEnabled(Serilog.Events.LogEventLevel.Information)) return Akka.Event.LogLevel.InfoLevel;
+        if (serilog.IsEnabled(Serilog.Events.LogEventLevel.Warning)) return Akka.Event.LogLevel.WarningLevel;
+        return Akka.Event.LogLevel.ErrorLevel;
     }
 
     private static string SimulationHocon(string pumpKey) => $$"""
