@@ -371,7 +371,7 @@ public static class ScenarioRunner
                 _hypervisor.ResidentBytes);
             return new RunResult(_scenario.Name, _scenario.Seed,
                 new RunSettings(order, _scenario.Reporting.Delay.TotalSeconds, _scenario.Reporting.Capacity),
-                reports, passes, _timeline, _shortfalls, summary);
+                reports, passes, _timeline, _shortfalls, summary) { Steps = WorkloadMarker.Of(_scenario.Workload) };
         }
 
         /// <summary>The guest's actors stop only when pumped, so keep pumping while the host shuts down.</summary>
