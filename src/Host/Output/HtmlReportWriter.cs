@@ -69,7 +69,7 @@ public static class HtmlReportWriter
         .legend span { display: inline-flex; align-items: center; gap: 6px; }
         .swatch { display: inline-block; width: 22px; height: 3px; }
         .swatch.marker { width: 0; height: 14px; border-left: 2px dashed; }
-        .scroll { max-height: 420px; overflow: auto; border: 1px solid #eee; }
+        .scroll { display: inline-block; max-width: 100%; max-height: 420px; overflow: auto; border: 1px solid #eee; }
         .scroll th { position: sticky; top: 0; }
         .note { color: #666; }
 
