@@ -17,11 +17,11 @@ public static class HtmlReportWriter
 
     // The chart's geometry in SVG user units; the plot area leaves room for the axes' labels.
     private const int Width = 1000;
-    private const int Height = 440;
+    private const int Height = 470;
     private const int Left = 80;
     private const int Right = 970;
-    private const int Top = 40;
-    private const int Bottom = 380;
+    private const int Top = 70;
+    private const int Bottom = 410;
 
     /// <summary>Writes the page whole or not at all: into a temporary file first, then moved into place.</summary>
     public static void WriteFile(RunResult result, string path)
@@ -125,15 +125,21 @@ public static class HtmlReportWriter
         Line(h, rows, r => scale.Of(r.HostResidentBytes), X, Y, ChartScale.ResidentColour, "host-resident");
         Line(h, rows, r => scale.Of(r.ReportedBytes), X, Y, ChartScale.ReportedColour, "reported");
 
+        // Steps close in time stack their numbers in up to three rows instead of covering each other.
+        var rowEnds = new[] { double.MinValue, double.MinValue, double.MinValue };
         for (var i = 0; i < result.Steps.Count; i++)
         {
             var m = result.Steps[i];
             var x = X(m.T);
             var colour = ChartScale.MarkerColour(m.Kind);
+            var row = Array.FindIndex(rowEnds, end => x - end >= 20);
+            if (row < 0) row = Array.IndexOf(rowEnds, rowEnds.Min());
+            rowEnds[row] = x;
+            var cy = Top - 12 - 21 * row;
             h.Append(I($"<g class=\"marker\" data-kind=\"{E(m.Kind)}\" data-t=\"{ChartScale.Format(m.T)}\"><title>{E(m.Label)} at {ChartScale.Format(m.T)} s</title>"));
-            h.Append(I($"<line x1=\"{x:0.##}\" x2=\"{x:0.##}\" y1=\"{Top}\" y2=\"{Bottom}\" stroke=\"{colour}\" stroke-width=\"1.5\" stroke-dasharray=\"5 4\"/>"));
-            h.Append(I($"<circle cx=\"{x:0.##}\" cy=\"{Top - 12}\" r=\"9\" fill=\"{colour}\"/>"));
-            h.Append(I($"<text x=\"{x:0.##}\" y=\"{Top - 8}\" text-anchor=\"middle\" font-size=\"11\" font-weight=\"bold\" fill=\"#fff\">{i + 1}</text></g>\n"));
+            h.Append(I($"<line x1=\"{x:0.##}\" x2=\"{x:0.##}\" y1=\"{cy}\" y2=\"{Bottom}\" stroke=\"{colour}\" stroke-width=\"1.5\" stroke-dasharray=\"5 4\"/>"));
+            h.Append(I($"<circle cx=\"{x:0.##}\" cy=\"{cy}\" r=\"9\" fill=\"{colour}\"/>"));
+            h.Append(I($"<text x=\"{x:0.##}\" y=\"{cy + 4}\" text-anchor=\"middle\" font-size=\"11\" font-weight=\"bold\" fill=\"#fff\">{i + 1}</text></g>\n"));
         }
         h.Append("</svg>\n");
 
