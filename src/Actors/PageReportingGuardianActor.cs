@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using PageReportingActors.Allocator;
+using PageReportingActors.Messages;
 
 namespace PageReportingActors;
 
@@ -19,13 +20,21 @@ public sealed class PageReportingGuardianActor : ReceiveActor
     public PageReportingGuardianActor(IReadOnlyList<ZoneFreeArea> areas, PageReportingSettings settings, TaskCompletionSource<PageReportingGuest> started)
     {
         var zones = new List<IActorRef>(areas.Count);
+        var usages = new List<ZoneUsage>(areas.Count);
         foreach (var area in areas)
         {
-            var zone = Context.ActorOf(OnDispatcher(ZoneActor.Props(area), settings), "zone-" + Uri.EscapeDataString(area.Name));
+            var usage = new ZoneUsage(area.Name);
+            var zone = Context.ActorOf(OnDispatcher(ZoneActor.Props(area, usage), settings), "zone-" + Uri.EscapeDataString(area.Name));
             zones.Add(zone);
+            usages.Add(usage);
         }
         var reporter = Context.ActorOf(OnDispatcher(ReporterActor.Props(zones, settings), settings), "reporter");
         var registry = Context.ActorOf(OnDispatcher(RegistryActor.Props(reporter, zones, settings.ReportingOrder, settings.ReportTimeout), settings), "registry");
+
+        // Metrics: subscribed here, before anyone can register a device, so no pass goes uncounted.
+        var metrics = Context.ActorOf(PageReportingMetricsActor.Props(settings.GuestName, reporter, usages), "metrics");
+        Context.System.EventStream.Subscribe(metrics, typeof(PassFinished));
+        Context.System.EventStream.Subscribe(metrics, typeof(ReportFinished));
         started.TrySetResult(new PageReportingGuest(Self, registry, reporter, zones, areas.Select(a => a.Name).ToList(), settings));
 
         ReceiveAny(m => _log.Warning("Guardian ignores {Message}", m.GetType().Name));

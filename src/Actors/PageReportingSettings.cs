@@ -26,6 +26,12 @@ public sealed record PageReportingSettings(int? ReportingOrder, TimeSpan Delay, 
     /// </summary>
     public string? Dispatcher { get; init; }
 
+    /// <summary>The <c>guest</c> tag on every metric, telling apart guests that share a process.</summary>
+    public string GuestName { get; init; } = DefaultGuestName;
+
+    /// <summary>The guest name when none is set.</summary>
+    public const string DefaultGuestName = "guest";
+
     public static PageReportingSettings Default { get; } = new(null, DefaultDelay, DefaultCapacity, DefaultReportTimeout);
 
     /// <summary>The HOCON section with its defaults; an application's <c>page-reporting { }</c> overrides it.</summary>
@@ -38,6 +44,8 @@ public sealed record PageReportingSettings(int? ReportingOrder, TimeSpan Delay, 
           report-timeout = 30s
           # the dispatcher for the zone, reporter and registry actors; empty for the default
           dispatcher = ""
+          # the guest tag on the library's metrics
+          guest-name = guest
         }
         """;
 
@@ -62,9 +70,11 @@ public sealed record PageReportingSettings(int? ReportingOrder, TimeSpan Delay, 
             throw new PageReportingConfigException($"page-reporting.capacity: \"{section.GetString("capacity")}\" is not a number");
         }
         var dispatcher = section.GetString("dispatcher", "");
+        var guestName = section.GetString("guest-name", DefaultGuestName);
         return new PageReportingSettings(order, delay, capacity, timeout)
         {
             Dispatcher = string.IsNullOrWhiteSpace(dispatcher) ? null : dispatcher,
+            GuestName = guestName ?? DefaultGuestName,
         }.Validated();
     }
 
@@ -77,6 +87,8 @@ public sealed record PageReportingSettings(int? ReportingOrder, TimeSpan Delay, 
             throw new PageReportingConfigException($"page-reporting.delay: {Delay} must be positive");
         if (Capacity is < 1 or > MaxCapacity)
             throw new PageReportingConfigException($"page-reporting.capacity: {Capacity} must be in 1..{MaxCapacity}");
+        if (string.IsNullOrWhiteSpace(GuestName))
+            throw new PageReportingConfigException("page-reporting.guest-name: must not be empty");
         if (ReportTimeout <= TimeSpan.Zero)
             throw new PageReportingConfigException($"page-reporting.report-timeout: {ReportTimeout} must be positive");
         return this;

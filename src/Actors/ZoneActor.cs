@@ -18,6 +18,7 @@ public sealed class ZoneActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ZoneFreeArea _area;
     private readonly FaultInjector _faults = new();
+    private readonly ZoneUsage? _usage;
     private IActorRef? _reporter;
     private int? _notifyOrder;
     private long _batchId;
@@ -26,9 +27,11 @@ public sealed class ZoneActor : ReceiveActor
     private IActorRef? _walkOwner;
     private long _walkPassId = -1;
 
-    public ZoneActor(ZoneFreeArea area)
+    public ZoneActor(ZoneFreeArea area, ZoneUsage? usage = null)
     {
         _area = area;
+        _usage = usage;
+        _usage?.Update(area);
 
         Receive<Allocate>(HandleAllocate);
         Receive<AllocateMany>(HandleAllocateMany);
@@ -52,10 +55,14 @@ public sealed class ZoneActor : ReceiveActor
         Receive<AbandonZoneWalk>(HandleAbandon);
     }
 
-    public static Props Props(ZoneFreeArea area) => Akka.Actor.Props.Create(() => new ZoneActor(area));
+    public static Props Props(ZoneFreeArea area, ZoneUsage? usage = null) => Akka.Actor.Props.Create(() => new ZoneActor(area, usage));
 
-    protected override bool AroundReceive(Receive receive, object message) =>
-        _faults.Intercept(message, _area.Name) || base.AroundReceive(receive, message);
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        var handled = _faults.Intercept(message, _area.Name) || base.AroundReceive(receive, message);
+        _usage?.Update(_area); // for the memory-usage gauge, read off the actor's thread
+        return handled;
+    }
 
     /// <summary>
     /// A stopped zone must not strand an isolated batch: the batch goes back to the lists unflagged

@@ -80,18 +80,20 @@ public class OutputWriterTests
     }
 
     [Fact]
-    public void Writes_all_three_files_and_a_1000x500_png()
+    public void Writes_all_four_files_and_a_1100x500_png()
     {
         var dir = Path.Combine(Path.GetTempPath(), "host-output-" + Guid.NewGuid().ToString("N"));
         try
         {
             var files = RunOutput.WriteAll(FakeRuns.Result(), dir);
             Assert.True(File.Exists(files.ReportJson));
+            Assert.StartsWith("<!DOCTYPE html>", File.ReadAllText(files.ReportHtml));
             Assert.StartsWith(TimelineCsvWriter.Header + "\n", File.ReadAllText(files.TimelineCsv));
             var png = File.ReadAllBytes(files.TimelinePng);
             Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
-            // IHDR: width and height, big-endian, right after the signature and chunk header.
-            Assert.Equal(1000, BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16, 4)));
+            // IHDR: width and height, big-endian, right after the signature and chunk header; the
+            // legend takes the right-hand 100 pixels, outside the data.
+            Assert.Equal(1100, BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16, 4)));
             Assert.Equal(500, BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20, 4)));
         }
         finally

@@ -1,3 +1,6 @@
+using System.Globalization;
+using PageReportingActors.Host.Scenarios;
+
 namespace PageReportingActors.Host.Simulation;
 
 /// <summary>Everything a run produced; the writers turn it into report.json, timeline.csv and timeline.png.</summary>
@@ -10,7 +13,33 @@ public sealed record RunResult(
     IReadOnlyList<TimelineRow> Timeline,
     IReadOnlyList<AllocationShortfall> Shortfalls,
     RunSummary Summary,
-    IReadOnlyList<string>? Warnings = null);
+    IReadOnlyList<string>? Warnings = null)
+{
+    /// <summary>The workload's steps, for the chart's markers.</summary>
+    public IReadOnlyList<WorkloadMarker> Steps { get; init; } = [];
+}
+
+/// <summary>
+/// A workload step as the chart marks it: its time (virtual seconds), its kind (register, allocate,
+/// free, churn, setOrder, unregister) and a short label. The stop step is the chart's right edge, not a marker.
+/// </summary>
+public sealed record WorkloadMarker(double T, string Kind, string Label)
+{
+    public static IReadOnlyList<WorkloadMarker> Of(IEnumerable<WorkloadStep> workload) => workload
+        .Where(step => step is not StopStep)
+        .Select(step => step switch
+        {
+            RegisterStep => new WorkloadMarker(step.At.TotalSeconds, "register", "register"),
+            UnregisterStep => new WorkloadMarker(step.At.TotalSeconds, "unregister", "unregister"),
+            AllocateStep a => new WorkloadMarker(step.At.TotalSeconds, "allocate", $"allocate {a.Id} {Sizes.Format(a.SizeBytes)}"),
+            FreeStep f => new WorkloadMarker(step.At.TotalSeconds, "free",
+                f.Fraction >= 1 ? $"free {f.Id}" : string.Create(CultureInfo.InvariantCulture, $"free {f.Fraction:0.##} of {f.Id}")),
+            ChurnStep c => new WorkloadMarker(step.At.TotalSeconds, "churn", $"churn {c.Id} {Sizes.Format(c.SizeBytes)}"),
+            SetOrderStep o => new WorkloadMarker(step.At.TotalSeconds, "setOrder", string.Create(CultureInfo.InvariantCulture, $"setOrder {o.Value}")),
+            _ => new WorkloadMarker(step.At.TotalSeconds, step.GetType().Name, step.GetType().Name),
+        })
+        .ToList();
+}
 
 public sealed record RunSettings(int ReportingOrder, double DelaySeconds, int Capacity);
 

@@ -54,6 +54,9 @@ public static class RunResultBuilder
             hypervisor.ResidentBytes);
         return new RunResult(scenario.Name, scenario.Seed,
             new RunSettings(reportingOrder, scenario.Reporting.Delay.TotalSeconds, scenario.Reporting.Capacity),
-            reports, passes, timeline.ToList(), log.Shortfalls.ToList(), summary, Warnings(log));
+            reports, passes, timeline.ToList(), log.Shortfalls.ToList(), summary, Warnings(log))
+        {
+            Steps = WorkloadMarker.Of(scenario.Workload),
+        };
     }
 }
