@@ -18,8 +18,8 @@ public sealed class ReferenceTraceTests(ITestOutputHelper output)
         var counts = ReplayKit.ApplyAll(reader, engine, (_, _) =>
         {
             maxPcp = Math.Max(maxPcp, engine.PcpPages(1));
-            // I1-I4 every 50,000 events (a full check scans the whole guest).
-            if (++events % 50_000 == 0) Assert.Null(engine.CheckInvariants());
+            // I1-I4 every 200,000 events (a full check scans the whole guest).
+            if (++events % 200_000 == 0) Assert.Null(engine.CheckInvariants());
         });
         foreach (var k in Enum.GetValues<ReplayConflictKind>()) output.WriteLine($"conflict {k} {engine.Conflicts(k)}");
         foreach (var x in engine.Examples) output.WriteLine(x.ToString());
