@@ -18,7 +18,8 @@ internal sealed class PlainReplayRun
 
     private readonly ZoneFreeArea[] _zones;
     private readonly bool[] _resident;
-    private readonly TraceReader _reader;
+    private readonly ReplayFeed _feed;
+    private readonly Action<TraceEvent, ReplayEffect> _observe;
     private readonly PassSettings _settings;
     private readonly double _delay;
     private readonly double _latency;
@@ -27,14 +28,13 @@ internal sealed class PlainReplayRun
     private double _timer;
     private bool _requestedWhileActive;
     private double _nextSample;
-    private TraceEvent _next;
-    private bool _haveNext;
 
     private PlainReplayRun(TraceReader reader, int order, int capacity, double delay, double latency)
     {
         _zones = ReplayKit.ZonesFromSnapshot();
         Engine = new ReplayEngine(_zones);
-        _reader = reader;
+        _feed = new ReplayFeed(reader, Engine);
+        _observe = (e, effect) => Handle(effect, e.Seconds);
         _settings = new PassSettings(order, capacity);
         _delay = delay;
         _latency = latency;
@@ -42,7 +42,6 @@ internal sealed class PlainReplayRun
         foreach (var zone in _zones)
             foreach (var (block, kind, _) in zone.Blocks())
                 if (kind != PageKind.Free) SetResident(block, true);
-        _haveNext = _reader.TryRead(out _next);
     }
 
     public ReplayEngine Engine { get; }
@@ -75,7 +74,8 @@ internal sealed class PlainReplayRun
     {
         while (true)
         {
-            var eventAt = _haveNext ? _next.Seconds : double.PositiveInfinity;
+            var next = _feed.NextEventNanos;
+            var eventAt = next is { } nanos ? nanos / 1e9 : double.PositiveInfinity;
             var bound = _state == ReporterState.Requested ? Math.Min(t, _timer) : t;
             if (Math.Min(eventAt, _nextSample) > bound) return;
             if (_nextSample <= eventAt)
@@ -84,8 +84,7 @@ internal sealed class PlainReplayRun
                 _nextSample = Math.Round(_nextSample + 0.05, 3);
                 continue;
             }
-            Handle(Engine.Apply(_next), _next.Seconds);
-            _haveNext = _reader.TryRead(out _next);
+            _feed.ApplyThrough(next!.Value, _observe);
         }
     }
 

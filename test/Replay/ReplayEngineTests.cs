@@ -142,13 +142,13 @@ public sealed class ReplayEngineTests
     }
 
     [Fact]
-    public void Events_outside_every_zone_are_skipped_and_counted()
+    public void Events_outside_every_zone_or_misaligned_are_skipped_and_counted()
     {
         var (zone, engine) = HalfFree();
         Assert.Equal(ReplayEffectKind.Skipped, engine.Apply(Ev(TraceEventKind.Free, 2048)).Kind);
-        Assert.Equal(ReplayEffectKind.Skipped, engine.Apply(Ev(TraceEventKind.Free, 2047, order: 1)).Kind);
+        Assert.Equal(ReplayEffectKind.Skipped, engine.Apply(Ev(TraceEventKind.Free, 4096, order: 1)).Kind);
         Assert.Equal(ReplayEffectKind.Skipped, engine.Apply(Ev(TraceEventKind.Free, 1025, order: 1)).Kind);
-        Assert.Equal(3, engine.OutsideGuest);
+        Assert.Equal((2L, 1L), (engine.OutsideGuest, engine.Misaligned));
         Assert.Equal(1024, zone.FreePages);
     }
 
@@ -181,5 +181,27 @@ public sealed class ReplayEngineTests
         Assert.False(engine.HasDeferred(0));
         Assert.Equal((1031L, 8L, 0L), (zone.FreePages, engine.PcpPages(0), zone.IsolatedPages));
         Assert.Null(engine.CheckInvariants());
+    }
+
+    [Fact]
+    public void A_feed_applies_events_up_to_the_hosts_clock_and_refuses_a_trace_without_events()
+    {
+        var (zone, engine) = HalfFree();
+        var text = ReplayKit.Line(1.0, "mm_page_alloc_zone_locked: page=0 pfn=0x400 order=0 migratetype=1 percpu_refill=1") +
+                   ReplayKit.Line(1.0, "mm_page_alloc: page=0 pfn=0x400 order=0 migratetype=1 gfp_flags=GFP_KERNEL") +
+                   ReplayKit.Line(2.5, "mm_page_free: page=0 pfn=0x400 order=0");
+        using var feed = new ReplayFeed(ReplayKit.ReaderOf(text), engine);
+        Assert.Equal(1_000_000_000, feed.NextEventNanos);
+        Assert.Equal(0, feed.ApplyThrough(999_999_999));
+        var seen = new List<ReplayEffectKind>();
+        Assert.Equal(2, feed.ApplyThrough(2_000_000_000, (_, effect) => seen.Add(effect.Kind)));
+        Assert.Equal([ReplayEffectKind.None, ReplayEffectKind.GivenToUser], seen);
+        Assert.Equal(2_500_000_000, feed.NextEventNanos);
+        Assert.Equal(1, feed.ApplyThrough(long.MaxValue));
+        Assert.Null(feed.NextEventNanos);
+        Assert.Equal((1023L, 1L), (zone.FreePages, engine.PcpPages(0)));
+
+        var error = Assert.Throws<ReplayInputException>(() => new ReplayFeed(ReplayKit.ReaderOf("# tracer: nop\n"), engine));
+        Assert.Contains("none of the events", error.Message);
     }
 }

@@ -74,8 +74,10 @@ public sealed class ReplayEngine
         }
     }
 
-    /// <summary>Events whose block lies outside every zone.</summary>
+    /// <summary>Events whose block lies outside every zone (or straddles a zone's end), skipped.</summary>
     public long OutsideGuest { get; private set; }
+    /// <summary>Events whose pfn is not aligned to their order (no block can start there), skipped.</summary>
+    public long Misaligned { get; private set; }
     public long Applied { get; private set; }
     public long Conflicts(ReplayConflictKind kind) => _conflicts[(int)kind];
     public long TotalConflicts => _conflicts.Sum();
@@ -121,7 +123,8 @@ public sealed class ReplayEngine
         var zi = ZoneOf(e.Pfn, e.Order);
         if (zi < 0)
         {
-            OutsideGuest++;
+            if ((e.Pfn & ((1L << e.Order) - 1)) != 0) Misaligned++;
+            else OutsideGuest++;
             return new(ReplayEffectKind.Skipped, -1, new Block(e.Pfn, e.Order));
         }
         var z = _zones[zi];
