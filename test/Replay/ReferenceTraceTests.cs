@@ -8,15 +8,17 @@ namespace PageReportingActors.Tests.Replay;
 public sealed class ReferenceTraceTests(ITestOutputHelper output)
 {
     [Fact]
-    public void Whole_trace_applies_to_the_snapshot_layout_keeping_the_invariants()
+    public void Whole_trace_parses_from_xz_and_applies_to_the_snapshot_layout_keeping_the_invariants()
     {
         var zones = ReplayKit.ZonesFromSnapshot();
         var guest = ReplayKit.GuestZones();
         var engine = new ReplayEngine(zones);
         using var reader = TraceReader.Open(ReplayKit.TracePath);
-        long maxPcp = 0, events = 0;
-        var counts = ReplayKit.ApplyAll(reader, engine, (_, _) =>
+        long maxPcp = 0, events = 0, last = 0;
+        var counts = ReplayKit.ApplyAll(reader, engine, (e, _) =>
         {
+            Assert.True(e.TimestampNanos >= last);
+            last = e.TimestampNanos;
             maxPcp = Math.Max(maxPcp, engine.PcpPages(1));
             // I1-I4 every 200,000 events (a full check scans the whole guest).
             if (++events % 200_000 == 0) Assert.Null(engine.CheckInvariants());
@@ -26,7 +28,15 @@ public sealed class ReferenceTraceTests(ITestOutputHelper output)
         output.WriteLine($"max per-CPU pages {maxPcp}, at the end {engine.TotalPcpPages}, free {zones.Sum(z => z.FreePages)}");
 
         Assert.Null(engine.CheckInvariants());
+        // The README's count (652,710 events, none lost) and the per-kind counts of grep over the text.
         Assert.Equal(652_710, counts.TotalEvents);
+        Assert.Equal(133_311, counts.Events(TraceEventKind.Alloc));
+        Assert.Equal(133_371, counts.Events(TraceEventKind.Free));
+        Assert.Equal(132_274, counts.Events(TraceEventKind.FreeBatched));
+        Assert.Equal(122_714, counts.Events(TraceEventKind.PcpuDrain));
+        Assert.Equal(131_040, counts.Events(TraceEventKind.AllocZoneLocked));
+        Assert.Equal((12L, 0L, 0L), (counts.OtherLines, counts.OtherEvents, counts.Malformed));
+        Assert.Equal(63_460_136_000, last);
         Assert.Equal(counts.TotalEvents, engine.Applied);
         Assert.Equal(0, engine.OutsideGuest);
         Assert.False(engine.HasDeferred(0) || engine.HasDeferred(1));

@@ -58,5 +58,5 @@ internal static class ReplayKit
 
     /// <summary>A trace line as ftrace prints it, with the irq-info column.</summary>
     public static string Line(double seconds, string eventAndFields, int cpu = 0, string task = "hog2-151") =>
-        $"{task,16}     [{cpu:000}] d..3. {seconds,12:0.000000}: {eventAndFields}\n";
+        FormattableString.Invariant($"{task,16}     [{cpu:000}] d..3. {seconds,12:0.000000}: {eventAndFields}\n");
 }

@@ -61,8 +61,8 @@ public sealed class TraceReader : IDisposable
             {
                 case TraceLineKind.Event:
                     if (ev.TimestampNanos < _lastNanos)
-                        throw new ReplayInputException(
-                            $"{_name} line {number}: timestamp {ev.Seconds:0.000000} is earlier than {_lastNanos / 1e9:0.000000} on line {_lastLine}; events must be in time order (the trace file, not per-CPU raw buffers)");
+                        throw new ReplayInputException(FormattableString.Invariant(
+                            $"{_name} line {number}: timestamp {ev.Seconds:0.000000} is earlier than {_lastNanos / 1e9:0.000000} on line {_lastLine}; events must be in time order (the trace file, not per-CPU raw buffers)"));
                     _lastNanos = ev.TimestampNanos;
                     _lastLine = number;
                     Counts.Count(ev.Kind);
