@@ -76,6 +76,7 @@ public sealed class TraceParserTests
     [InlineData("              dd-145     [000] .....    12.502660: mm_page_free: page=0 pfn=0x10 order=11", TraceLineKind.Malformed)]
     [InlineData("              dd-145     [000] .....    12.502660: mm_page_alloc_zone_locked: page=0 pfn=0x10 order=0 migratetype=1", TraceLineKind.Malformed)]
     [InlineData("              dd-145           .....    12.502660: mm_page_free: page=0 pfn=0x10 order=0", TraceLineKind.Malformed)]
+    [InlineData("              dd-145     [8192] .....    12.502660: mm_page_free: page=0 pfn=0x10 order=0", TraceLineKind.Malformed)]
     public void Other_and_malformed_lines_are_told_apart(string line, TraceLineKind expected) =>
         Assert.Equal(expected, TraceLineParser.Parse(Encoding.UTF8.GetBytes(line), 1, out _));
 

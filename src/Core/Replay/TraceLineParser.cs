@@ -24,6 +24,9 @@ public enum TraceLineKind
 /// </summary>
 public static class TraceLineParser
 {
+    /// <summary>Linux's largest CONFIG_NR_CPUS; a CPU column beyond it is not a CPU.</summary>
+    public const int MaxCpus = 8192;
+
     public static TraceLineKind Parse(ReadOnlySpan<byte> line, long lineNumber, out TraceEvent ev)
     {
         ev = default;
@@ -46,7 +49,7 @@ public static class TraceLineParser
         var close = line[..tsStart].LastIndexOf((byte)']');
         if (close < 0) return TraceLineKind.Malformed;
         var open = line[..close].LastIndexOf((byte)'[');
-        if (open < 0 || !TryInt(line[(open + 1)..close], out var cpu)) return TraceLineKind.Malformed;
+        if (open < 0 || !TryInt(line[(open + 1)..close], out var cpu) || cpu >= MaxCpus) return TraceLineKind.Malformed;
 
         if (!TryHexField(fields, "pfn="u8, out var pfn)) return TraceLineKind.Malformed;
         if (!TryIntField(fields, "order="u8, out var order) || order > 10) return TraceLineKind.Malformed;
