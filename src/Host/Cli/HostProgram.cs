@@ -57,6 +57,7 @@ public static class HostProgram
                 .WithExample("run", "my-scenario.json", "--out", "out/mine", "--sample", "250ms");
             config.AddDelegate<EmptyCommandSettings>("scenarios", (_, _, _) => ListScenarios(context))
                 .WithDescription("Lists the built-in scenarios.");
+            Fleet.FleetCommands.Register(config, context.Out, context.Console, context.Interactive);
         });
 
         try
