@@ -46,6 +46,7 @@ public static class FleetEngine
             if (options.Nodes > 1 && options.Listen is null)
                 children = NodeProcesses.Start(options.Nodes - 1, node.Name, options.StableAfter);
             await node.WaitForMembersAsync(options.Nodes, options.JoinTimeout, cancellationToken).ConfigureAwait(false);
+            await node.WaitForRegionsAsync(options.Nodes, options.JoinTimeout, cancellationToken).ConfigureAwait(false);
 
             var done = new TaskCompletionSource<LockstepOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
             var afterSample = options.AfterSample is { } hook ? k => hook(k, children) : (Action<int>?)null;

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Hosting.SBR;
+using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,6 +25,9 @@ public sealed class FleetNode : IAsyncDisposable
 {
     public const string SystemName = "page-reporting-fleet";
     public const string RegionName = "guests";
+
+    /// <summary>Every fleet node says the version of this assembly, whatever program hosts it.</summary>
+    public static readonly string AppVersion = typeof(FleetNode).Assembly.GetName().Version?.ToString(3) ?? "1.0.0";
 
     private readonly IHost _host;
 
@@ -52,7 +56,7 @@ public sealed class FleetNode : IAsyncDisposable
                 builder
                     .AddHocon(Hocon(options), HoconAddMode.Prepend)
                     .WithRemoting(options.Host, options.Port)
-                    .WithClustering(new ClusterOptions { SplitBrainResolver = new KeepMajorityOption() })
+                    .WithClustering(new ClusterOptions { SplitBrainResolver = new KeepMajorityOption(), AppVersion = AppVersion })
                     .WithShardRegion<GuestEntityActor>(
                         RegionName,
                         entityProps ?? (_ => GuestEntityActor.Props()),
@@ -77,6 +81,9 @@ public sealed class FleetNode : IAsyncDisposable
         akka.loglevel = WARNING
         akka.stdout-loglevel = WARNING
         akka.cluster.log-info = off
+        # Sharding places shards on the members with the newest app version, which defaults to the entry
+        # assembly's: a process that embeds the fleet (a test runner) would otherwise take every guest.
+        akka.cluster.app-version = "{{AppVersion}}"
         akka.cluster.split-brain-resolver.stable-after = {{(int)Math.Ceiling(options.StableAfter.TotalMilliseconds)}}ms
         akka.cluster.sharding.passivate-idle-entity-after = off
         akka.remote.dot-netty.tcp.maximum-frame-size = 4MiB
@@ -98,6 +105,32 @@ public sealed class FleetNode : IAsyncDisposable
             if (DateTime.UtcNow > deadline)
                 throw new TimeoutException($"{Cluster.State.Members.Count(m => m.Status == MemberStatus.Up)} of {members} fleet nodes joined within {timeout.TotalSeconds:0} s");
             await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="count"/> shard regions are registered with Sharding's coordinator:
+    /// shards are placed when first used, so a region that registers late would get none.
+    /// </summary>
+    public async Task WaitForRegionsAsync(int count, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var seen = 0;
+        while (true)
+        {
+            try
+            {
+                var regions = await Guests.Ask<CurrentRegions>(GetCurrentRegions.Instance, TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+                seen = regions.Regions.Count;
+                if (seen >= count) return;
+            }
+            catch (AskTimeoutException)
+            {
+                // The coordinator is still starting.
+            }
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"{seen} of {count} fleet nodes registered their guests' shard region within {timeout.TotalSeconds:0} s");
+            await Task.Delay(200, cancellationToken).ConfigureAwait(false);
         }
     }
 
