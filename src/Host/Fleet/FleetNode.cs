@@ -81,6 +81,7 @@ public sealed class FleetNode : IAsyncDisposable
         akka.loglevel = WARNING
         akka.stdout-loglevel = WARNING
         akka.cluster.log-info = off
+        akka.remote.log-remote-lifecycle-events = off
         # Sharding places shards on the members with the newest app version, which defaults to the entry
         # assembly's: a process that embeds the fleet (a test runner) would otherwise take every guest.
         akka.cluster.app-version = "{{AppVersion}}"
@@ -137,6 +138,8 @@ public sealed class FleetNode : IAsyncDisposable
     /// <summary>Asks every other member to leave, and waits (briefly) until they have.</summary>
     public async Task DismissOthersAsync(TimeSpan timeout)
     {
+        // Members leaving at the end is the plan, not news: keep their disassociation warnings off the console.
+        System.EventStream.SetLogLevel(Akka.Event.LogLevel.ErrorLevel);
         var self = Cluster.SelfAddress;
         foreach (var member in Cluster.State.Members.Where(m => m.Address != self)) Cluster.Leave(member.Address);
         var deadline = DateTime.UtcNow + timeout;
