@@ -34,14 +34,17 @@ internal static class FleetMode
         GC.KeepAlive(run);
         run.Dispose();
 
+        using var self = Process.GetCurrentProcess();
+        var cpuBefore = self.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         var result = await FleetRunner.RunAsync(fleet, new FleetClusterOptions(nodes));
         var wall = clock.Elapsed.TotalSeconds;
         var s = result.Summary;
-        using var self = Process.GetCurrentProcess();
-        Console.WriteLine($"| fleet | guests | nodes | cores | guest-seconds | wall s | guest-s per wall s | one guest alone: wall s | kept per finished guest | peak working set |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
-        Console.WriteLine($"| {fleet.Name} | {fleet.Guests.Count} | {nodes} | {Environment.ProcessorCount} | {s.GuestSeconds:F0} | {wall:F1} | {s.GuestSeconds / wall:F0} | {oneWall:F2} | {kept / 1024.0:F0} KiB | {self.PeakWorkingSet64 / (1 << 20)} MiB |");
+        self.Refresh();
+        var cpu = (self.TotalProcessorTime - cpuBefore).TotalSeconds;
+        Console.WriteLine($"| fleet | guests | nodes | cores | guest-seconds | wall s | guest-s per wall s | CPU s (this process) | guest-s per CPU s | one guest alone: wall s | kept per finished guest | peak working set |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine($"| {fleet.Name} | {fleet.Guests.Count} | {nodes} | {Environment.ProcessorCount} | {s.GuestSeconds:F0} | {wall:F1} | {s.GuestSeconds / wall:F0} | {cpu:F1} | {s.GuestSeconds / cpu:F0} | {oneWall:F2} | {kept / 1024.0:F0} KiB | {self.PeakWorkingSet64 / (1 << 20)} MiB |");
         Console.WriteLine($"guest memory {Sizes.Human(memoryPerGuest)} each ({memoryPerGuest >> 12} pages); simulations at once per process: {RecordedGuestRun.Concurrency}");
     }
 }

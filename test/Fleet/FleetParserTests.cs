@@ -53,6 +53,20 @@ public sealed class FleetParserTests : IDisposable
     }
 
     [Fact]
+    public void Churn_200_cuts_late_guests_at_the_fleets_end()
+    {
+        var fleet = FleetParser.ParseFile(DataFleet("churn-200.json"));
+        Assert.Equal(200, fleet.Guests.Count);
+        var last = fleet.Guests[^1].Definition;
+        Assert.Equal(TimeSpan.FromSeconds(199), last.Start);
+        // Its own stop (10 min) would end it at 799 s; the fleet ends at 600 s.
+        Assert.Equal(TimeSpan.FromSeconds(401), last.Stop);
+        Assert.Equal(TimeSpan.FromMinutes(10), fleet.Guests[0].Definition.Stop);
+        Assert.Equal(204, last.Seed);
+        Assert.Equal(200L << 30, fleet.Guests.Sum(g => g.MemoryBytes));
+    }
+
+    [Fact]
     public void A_scenario_without_a_stop_runs_to_the_fleets_end()
     {
         var scenario = """{ "name": "no stop", "guest": { "memory": "1GiB" }, "workload": [ { "at": "0s", "op": "register" } ] }""";

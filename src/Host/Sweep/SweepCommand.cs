@@ -16,7 +16,10 @@ public static class SweepCommand
             throw new UsageException($"--sample: \"{settings.Sample}\" is not a duration of at least {Durations.Format(FleetParser.MinSample)}");
         var options = FleetCommands.ClusterOptions(settings.Nodes, null, null);
         var (scenario, _) = HostProgram.LoadScenario(settings.Scenario);
-        var json = BuiltInScenarios.Exists(settings.Scenario) && !File.Exists(settings.Scenario)
+        // The same choice LoadScenario made: a name that is not path-like and is built in is the built-in.
+        var looksLikePath = settings.Scenario.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
+            || settings.Scenario.Contains('/') || settings.Scenario.Contains(Path.DirectorySeparatorChar);
+        var json = !looksLikePath && BuiltInScenarios.Exists(settings.Scenario)
             ? BuiltInScenarios.GetJson(settings.Scenario)
             : File.ReadAllText(settings.Scenario);
         var plan = SweepPlan.Create(json, settings.Order, settings.Delay, settings.Capacity, sample);
