@@ -83,3 +83,39 @@ public sealed class MultiNodeTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(Comparable(one), Comparable(disturbed));
     }
 }
+
+/// <summary>A node started for a fleet never outlives the process that started it.</summary>
+public sealed class FleetNodeLifetimeTests
+{
+    [Fact]
+    public async Task A_fleet_node_exits_when_its_parent_does()
+    {
+        using var parent = System.Diagnostics.Process.Start("sleep", "2");
+        var stderr = new StringWriter();
+        var run = PageReportingActors.Host.Cli.HostProgram.RunAsync(
+            ["fleet-node", "--join", "127.0.0.1:9", "--parent-pid", parent.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--stable-after", "2s"],
+            new StringWriter(), stderr, interactive: false);
+        // Nothing answers at the seed: only the parent's exit can end this node.
+        Assert.False(run.IsCompleted);
+        var finished = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(30)));
+        Assert.Same(run, finished);
+        Assert.True(parent.HasExited);
+        Assert.Equal(1, await run);
+    }
+
+    [Fact]
+    public async Task Bad_cluster_arguments_exit_2()
+    {
+        foreach (var (args, message) in new[]
+                 {
+                     (new[] { "fleet-node", "--join", "nowhere" }, "\"nowhere\" is not HOST:PORT"),
+                     (new[] { "fleet", "x.json", "--expect", "3" }, "--expect: needs --listen HOST:PORT"),
+                     (new[] { "fleet", "x.json", "--nodes", "2", "--listen", "127.0.0.1:4053" }, "--nodes: give either --nodes or --listen with --expect, not both"),
+                 })
+        {
+            var stderr = new StringWriter();
+            Assert.Equal(2, await PageReportingActors.Host.Cli.HostProgram.RunAsync(args, new StringWriter(), stderr, interactive: false));
+            Assert.Equal(message + Environment.NewLine, stderr.ToString());
+        }
+    }
+}

@@ -73,27 +73,43 @@ public static class FleetCommands
             throw new UsageException($"--stable-after: \"{text}\" is not a positive duration");
 
         using var quiet = QuietGuests();
-        await using var node = await FleetNode.StartAsync(new FleetNodeOptions(host, port, stableAfter), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var node = await FleetNode.StartAsync(new FleetNodeOptions(host, port, stableAfter), cancellationToken: cancellationToken).ConfigureAwait(false);
         var removed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         node.Cluster.RegisterOnMemberRemoved(() => removed.TrySetResult());
         node.Join(settings.Join);
 
         // Exit with the parent that started us, whatever way it ends.
         var parentGone = settings.ParentPid is { } pid ? WatchParentAsync(pid, cancellationToken) : Task.Delay(Timeout.Infinite, cancellationToken);
-        await Task.WhenAny(removed.Task, parentGone, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
-        return HostProgram.ExitOk;
+        var ended = await Task.WhenAny(removed.Task, parentGone, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+        // Leave the cluster politely, but never let a stuck shutdown keep an orphan alive.
+        var stopped = node.DisposeAsync().AsTask();
+        if (await Task.WhenAny(stopped, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)).ConfigureAwait(false) != stopped)
+            Environment.Exit(ended == removed.Task ? HostProgram.ExitOk : HostProgram.ExitFailure);
+        return ended == removed.Task ? HostProgram.ExitOk : HostProgram.ExitFailure;
     }
 
+    /// <summary>
+    /// Completes when the process <paramref name="pid"/> is gone. Polled: a process that is not our
+    /// child cannot be waited on, and its exit must be seen however it ended (killed included).
+    /// </summary>
     private static async Task WatchParentAsync(int pid, CancellationToken cancellationToken)
     {
-        try
+        while (true)
         {
-            using var parent = Process.GetProcessById(pid);
-            await parent.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (ArgumentException)
-        {
-            // Already gone.
+            try
+            {
+                using var parent = Process.GetProcessById(pid);
+                if (parent.HasExited) return;
+            }
+            catch (ArgumentException)
+            {
+                return;
+            }
+            catch (InvalidOperationException)
+            {
+                return;
+            }
+            await Task.Delay(500, cancellationToken).ConfigureAwait(false);
         }
     }
 
