@@ -47,6 +47,8 @@ public static class FleetCommands
         var options = ClusterOptions(settings.Nodes, settings.Listen, settings.Expect);
         if (!File.Exists(settings.Fleet)) throw new UsageException($"fleet file not found: {settings.Fleet}");
         var fleet = FleetParser.ParseFile(settings.Fleet);
+        // Nodes started here share this machine's cores with this process.
+        if (options.Listen is null) RecordedGuestRun.Concurrency = FleetEngine.LocalShare(options.Nodes);
 
         context.Out.WriteLine($"fleet \"{fleet.Name}\": {fleet.Guests.Count} guests, {Durations.Format(fleet.Duration)} sampled every {Durations.Format(fleet.Sample)}, on {options.Nodes} node(s)");
         var result = await WithProgressAsync(context, "virtual time", progress => FleetRunner.RunAsync(fleet, options, progress, cancellationToken))
@@ -72,6 +74,11 @@ public static class FleetCommands
         if (settings.StableAfter is { } text && (!Durations.TryParse(text, out stableAfter) || stableAfter <= TimeSpan.Zero))
             throw new UsageException($"--stable-after: \"{text}\" is not a positive duration");
 
+        if (settings.Simulations is { } simulations)
+        {
+            if (simulations < 1 || simulations > 1024) throw new UsageException($"--simulations: {simulations} must be in 1..1024");
+            RecordedGuestRun.Concurrency = simulations;
+        }
         using var quiet = QuietGuests();
         var node = await FleetNode.StartAsync(new FleetNodeOptions(host, port, stableAfter), cancellationToken: cancellationToken).ConfigureAwait(false);
         var removed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -197,4 +204,8 @@ public sealed class FleetNodeSettings : CommandSettings
 
     [CommandOption("--stable-after <DURATION>", IsHidden = true)]
     public string? StableAfter { get; set; }
+
+    [CommandOption("--simulations <N>")]
+    [Description("Guest simulations this node runs at once (default: one per core).")]
+    public int? Simulations { get; set; }
 }

@@ -25,6 +25,9 @@ public sealed record EngineOutcome(LockstepOutcome Lockstep, int Nodes, double W
 /// </summary>
 public static class FleetEngine
 {
+    /// <summary>Simulations at once per node when <paramref name="nodes"/> nodes share this machine's cores.</summary>
+    public static int LocalShare(int nodes) => Math.Max(1, Environment.ProcessorCount / Math.Max(1, nodes));
+
     public static async Task<EngineOutcome> RunAsync(
         IReadOnlyList<GuestDefinition> guests,
         IReadOnlyList<TimeSpan> times,
@@ -44,7 +47,7 @@ public static class FleetEngine
             node.Join(null);
             await node.WaitForMembersAsync(1, options.JoinTimeout, cancellationToken).ConfigureAwait(false);
             if (options.Nodes > 1 && options.Listen is null)
-                children = NodeProcesses.Start(options.Nodes - 1, node.Name, options.StableAfter);
+                children = NodeProcesses.Start(options.Nodes - 1, node.Name, options.StableAfter, LocalShare(options.Nodes));
             await node.WaitForMembersAsync(options.Nodes, options.JoinTimeout, cancellationToken).ConfigureAwait(false);
             await node.WaitForRegionsAsync(options.Nodes, options.JoinTimeout, cancellationToken).ConfigureAwait(false);
 

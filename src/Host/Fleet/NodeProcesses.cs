@@ -15,12 +15,13 @@ public sealed class NodeProcesses : IDisposable
 
     public IReadOnlyList<Process> Processes => _processes;
 
-    public static NodeProcesses Start(int count, string seed, TimeSpan stableAfter)
+    /// <param name="simulations">Simulations each node runs at once: the nodes share this machine's cores.</param>
+    public static NodeProcesses Start(int count, string seed, TimeSpan stableAfter, int simulations)
     {
         var nodes = new NodeProcesses();
         try
         {
-            for (var i = 0; i < count; i++) nodes._processes.Add(StartOne(seed, stableAfter));
+            for (var i = 0; i < count; i++) nodes._processes.Add(StartOne(seed, stableAfter, simulations));
         }
         catch
         {
@@ -30,7 +31,7 @@ public sealed class NodeProcesses : IDisposable
         return nodes;
     }
 
-    private static Process StartOne(string seed, TimeSpan stableAfter)
+    private static Process StartOne(string seed, TimeSpan stableAfter, int simulations)
     {
         var (file, prefix) = Self();
         var info = new ProcessStartInfo(file)
@@ -46,6 +47,7 @@ public sealed class NodeProcesses : IDisposable
                      "fleet-node", "--join", seed, "--listen", "127.0.0.1:0",
                      "--parent-pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
                      "--stable-after", ((int)Math.Ceiling(stableAfter.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture) + "ms",
+                     "--simulations", simulations.ToString(CultureInfo.InvariantCulture),
                  })
             info.ArgumentList.Add(arg);
         var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start a fleet node ({file})");

@@ -18,7 +18,10 @@ namespace PageReportingActors.Host.Fleet;
 /// </remarks>
 public sealed class RecordedGuestRun : IGuestRun
 {
-    /// <summary>Simulations running at once in this process: one per core keeps every core busy.</summary>
+    /// <summary>
+    /// Simulations running at once in this process: one per core keeps every core busy. Set it before
+    /// the first guest runs; it is read once.
+    /// </summary>
     public static int Concurrency { get; set; } = Environment.ProcessorCount;
 
     private static SemaphoreSlim? _gate;
