@@ -61,6 +61,7 @@ public static class HostProgram
                 .WithDescription("Lists the built-in scenarios; 'scenarios show NAME' prints one, to start a scenario file from.")
                 .WithExample("scenarios")
                 .WithExample("scenarios", "show", "default");
+            Fleet.FleetCommands.Register(config, context.Out, context.Console, context.Interactive);
         });
 
         try

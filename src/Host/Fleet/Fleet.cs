@@ -1,0 +1,22 @@
+namespace PageReportingActors.Host.Fleet;
+
+/// <summary>A fleet file, parsed and validated: every guest ready to run.</summary>
+public sealed record Fleet(
+    string Name,
+    int Seed,
+    TimeSpan Duration,
+    TimeSpan Sample,
+    long? HostMemoryBytes,
+    IReadOnlyList<FleetGuest> Guests)
+{
+    /// <summary>The fleet's sample instants, 0 to <see cref="Duration"/> inclusive.</summary>
+    public IEnumerable<TimeSpan> SampleTimes()
+    {
+        for (var t = TimeSpan.Zero; t <= Duration; t += Sample) yield return t;
+    }
+
+    public int SampleCount => (int)(Duration.Ticks / Sample.Ticks) + 1;
+}
+
+/// <summary>One guest: how to run it, and what the fleet's figures need to know of it.</summary>
+public sealed record FleetGuest(GuestDefinition Definition, long MemoryBytes);

@@ -1,0 +1,211 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using Akka.Cluster;
+using PageReportingActors.Host.Cli;
+using PageReportingActors.Host.Scenarios;
+using PageReportingActors.Host.Sweep;
+using Serilog;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace PageReportingActors.Host.Fleet;
+
+/// <summary>The host's <c>fleet</c>, <c>fleet-node</c> and <c>sweep</c> commands.</summary>
+public static class FleetCommands
+{
+    public const int MaxNodes = 64;
+
+    public static void Register(IConfigurator config, TextWriter stdout, IAnsiConsole console, bool interactive)
+    {
+        var context = new Context(stdout, console, interactive);
+        config.AddAsyncDelegate<FleetSettings>("fleet", (_, s, ct) => RunFleetAsync(context, s, ct))
+            .WithDescription("Runs a fleet of guests on one host, on one node or a cluster, and writes fleet.json, fleet-timeline.csv and fleet.png.")
+            .WithExample("fleet", "fleet.json", "--nodes", "3");
+        config.AddAsyncDelegate<FleetNodeSettings>("fleet-node", (_, s, ct) => RunNodeAsync(s, ct))
+            .WithDescription("Joins a fleet's cluster as one more node and runs the guests it is given.")
+            .WithExample("fleet-node", "--join", "10.0.0.1:4053");
+        config.AddAsyncDelegate<SweepSettings>("sweep", (_, s, ct) => SweepCommand.RunAsync(context, s, ct))
+            .WithDescription("Runs a scenario once per combination of reporting order, delay and capacity, and writes sweep.csv and sweep.png.")
+            .WithExample("sweep", "default", "--order", "5,7,9", "--delay", "500ms,2s,8s", "--capacity", "16,32,64");
+    }
+
+    internal sealed record Context(TextWriter Out, IAnsiConsole Console, bool Interactive);
+
+    internal static FleetClusterOptions ClusterOptions(int? nodes, string? listen, int? expect)
+    {
+        if (nodes is { } n && (n < 1 || n > MaxNodes)) throw new UsageException($"--nodes: {n} must be in 1..{MaxNodes}");
+        if (expect is { } e && (e < 1 || e > MaxNodes)) throw new UsageException($"--expect: {e} must be in 1..{MaxNodes}");
+        if (listen is not null && nodes is not null) throw new UsageException("--nodes: give either --nodes or --listen with --expect, not both");
+        if (expect is not null && listen is null) throw new UsageException("--expect: needs --listen HOST:PORT");
+        if (listen is not null) FleetNode.SplitHost(listen);
+        return listen is null ? new FleetClusterOptions(nodes ?? 1) : new FleetClusterOptions(expect ?? 1, listen);
+    }
+
+    private static async Task<int> RunFleetAsync(Context context, FleetSettings settings, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(settings.Out)) throw new UsageException("--out: is empty");
+        var options = ClusterOptions(settings.Nodes, settings.Listen, settings.Expect);
+        if (!File.Exists(settings.Fleet)) throw new UsageException($"fleet file not found: {settings.Fleet}");
+        var fleet = FleetParser.ParseFile(settings.Fleet);
+        // Nodes started here share this machine's cores with this process.
+        if (options.Listen is null) RecordedGuestRun.Concurrency = FleetEngine.LocalShare(options.Nodes);
+
+        context.Out.WriteLine($"fleet \"{fleet.Name}\": {fleet.Guests.Count} guests, {Durations.Format(fleet.Duration)} sampled every {Durations.Format(fleet.Sample)}, on {options.Nodes} node(s)");
+        var result = await WithProgressAsync(context, "virtual time", progress => FleetRunner.RunAsync(fleet, options, progress, cancellationToken))
+            .ConfigureAwait(false);
+        var files = FleetOutput.WriteAll(result, settings.Out);
+        var s = result.Summary;
+        context.Out.WriteLine($"peak host memory {Sizes.Human(s.PeakHostResidentBytes)} with reporting, {Sizes.Human(s.PeakWithoutReportingBytes)} without; returned {Sizes.Human(s.ReturnedBytes)}");
+        if (s.OvercommitRatio is { } ratio)
+            context.Out.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"guest memory {Sizes.Human(s.GuestMemoryBytes)}, overcommit {ratio:0.00}x, {(s.Fits == true ? "fits" : "does not fit")} in {Sizes.Human(result.HostMemoryBytes!.Value)}"));
+        context.Out.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{s.GuestSeconds:0} guest-seconds in {s.WallSeconds:0.0} s ({s.GuestSeconds / Math.Max(s.WallSeconds, 1e-9):0} per second) on {result.Guests.Select(g => g.Node).Distinct().Count()} node(s)"));
+        context.Out.WriteLine($"written {files.FleetJson}, {files.TimelineCsv}, {files.Png}");
+        return HostProgram.ExitOk;
+    }
+
+    private static async Task<int> RunNodeAsync(FleetNodeSettings settings, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(settings.Join)) throw new UsageException("--join: needs HOST:PORT");
+        FleetNode.SplitHost(settings.Join);
+        var (host, port) = FleetNode.SplitHost(settings.Listen);
+        var stableAfter = TimeSpan.FromSeconds(5);
+        if (settings.StableAfter is { } text && (!Durations.TryParse(text, out stableAfter) || stableAfter <= TimeSpan.Zero))
+            throw new UsageException($"--stable-after: \"{text}\" is not a positive duration");
+
+        if (settings.Simulations is { } simulations)
+        {
+            if (simulations < 1 || simulations > 1024) throw new UsageException($"--simulations: {simulations} must be in 1..1024");
+            RecordedGuestRun.Concurrency = simulations;
+        }
+        using var quiet = QuietGuests();
+        var node = await FleetNode.StartAsync(new FleetNodeOptions(host, port, stableAfter), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var removed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        node.Cluster.RegisterOnMemberRemoved(() => removed.TrySetResult());
+        node.Join(settings.Join);
+
+        // Exit with the parent that started us, whatever way it ends.
+        var parentGone = settings.ParentPid is { } pid ? WatchParentAsync(pid, cancellationToken) : Task.Delay(Timeout.Infinite, cancellationToken);
+        var ended = await Task.WhenAny(removed.Task, parentGone, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+        // Leave the cluster politely, but never let a stuck shutdown keep an orphan alive.
+        var stopped = node.DisposeAsync().AsTask();
+        if (await Task.WhenAny(stopped, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)).ConfigureAwait(false) != stopped)
+            Environment.Exit(ended == removed.Task ? HostProgram.ExitOk : HostProgram.ExitFailure);
+        return ended == removed.Task ? HostProgram.ExitOk : HostProgram.ExitFailure;
+    }
+
+    /// <summary>
+    /// Completes when the process <paramref name="pid"/> is gone. Polled: a process that is not our
+    /// child cannot be waited on, and its exit must be seen however it ended (killed included).
+    /// </summary>
+    private static async Task WatchParentAsync(int pid, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                using var parent = Process.GetProcessById(pid);
+                if (parent.HasExited) return;
+            }
+            catch (ArgumentException)
+            {
+                return;
+            }
+            catch (InvalidOperationException)
+            {
+                return;
+            }
+            await Task.Delay(500, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Guests log their passes; a fleet has hundreds of guests, so only errors reach the console while it runs (failed reports are counted in fleet.json).</summary>
+    internal static IDisposable QuietGuests()
+    {
+        var previous = Log.Logger;
+        Log.Logger = new LoggerConfiguration().MinimumLevel.Error().WriteTo.Logger(previous).CreateLogger();
+        return new Restore(() =>
+        {
+            var quiet = Log.Logger;
+            Log.Logger = previous;
+            (quiet as IDisposable)?.Dispose();
+        });
+    }
+
+    private sealed class Restore(Action action) : IDisposable
+    {
+        public void Dispose() => action();
+    }
+
+    internal static async Task<T> WithProgressAsync<T>(Context context, string what, Func<IProgress<double>, Task<T>> run)
+    {
+        using var quiet = QuietGuests();
+        if (!context.Interactive)
+        {
+            var plain = new PlainProgress(context.Out);
+            var result = await run(plain).ConfigureAwait(false);
+            plain.Report(1.0);
+            return result;
+        }
+        T outcome = default!;
+        await context.Console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .StartAsync(async ctx =>
+            {
+                var task = ctx.AddTask(what, maxValue: 1.0);
+                outcome = await run(new CallbackProgress(v => task.Value = Math.Clamp(v, 0, 1))).ConfigureAwait(false);
+                task.Value = 1.0;
+            }).ConfigureAwait(false);
+        return outcome;
+    }
+}
+
+/// <summary>Arguments of <c>fleet</c>.</summary>
+public sealed class FleetSettings : CommandSettings
+{
+    [CommandArgument(0, "<FLEET>")]
+    [Description("A fleet file (FLEET.json).")]
+    public string Fleet { get; set; } = "";
+
+    [CommandOption("--out <DIR>")]
+    [Description("Directory for fleet.json, fleet-timeline.csv and fleet.png.")]
+    [DefaultValue("./out")]
+    public string Out { get; set; } = "./out";
+
+    [CommandOption("--nodes <N>")]
+    [Description("Cluster members on this machine, this process included (default 1).")]
+    public int? Nodes { get; set; }
+
+    [CommandOption("--listen <HOSTPORT>")]
+    [Description("Listen on HOST:PORT and wait for --expect N members (fleet-node --join HOST:PORT on other machines).")]
+    public string? Listen { get; set; }
+
+    [CommandOption("--expect <N>")]
+    [Description("With --listen: members in all, this process included.")]
+    public int? Expect { get; set; }
+}
+
+/// <summary>Arguments of <c>fleet-node</c>.</summary>
+public sealed class FleetNodeSettings : CommandSettings
+{
+    [CommandOption("--join <HOSTPORT>")]
+    [Description("HOST:PORT of the fleet process (its --listen).")]
+    public string Join { get; set; } = "";
+
+    [CommandOption("--listen <HOSTPORT>")]
+    [Description("HOST:PORT this node listens on (port 0: any free port).")]
+    [DefaultValue("127.0.0.1:0")]
+    public string Listen { get; set; } = "127.0.0.1:0";
+
+    [CommandOption("--parent-pid <PID>", IsHidden = true)]
+    public int? ParentPid { get; set; }
+
+    [CommandOption("--stable-after <DURATION>", IsHidden = true)]
+    public string? StableAfter { get; set; }
+
+    [CommandOption("--simulations <N>")]
+    [Description("Guest simulations this node runs at once (default: one per core).")]
+    public int? Simulations { get; set; }
+}

@@ -1,0 +1,170 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Hosting.SBR;
+using Akka.Cluster.Sharding;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace PageReportingActors.Host.Fleet;
+
+/// <summary>How a fleet node listens and how quickly the cluster gives up on a silent member.</summary>
+/// <param name="Port">0: any free port.</param>
+/// <param name="StableAfter">The split-brain resolver's stable-after: how long membership must be still before an unreachable member is downed.</param>
+public sealed record FleetNodeOptions(string Host, int Port, TimeSpan StableAfter);
+
+/// <summary>
+/// One member of a fleet's cluster: an actor system on real time with Akka.Cluster, the
+/// split-brain resolver (keep-majority) and the guests' shard region. Guests do not run on this
+/// system's scheduler: each guest's simulation has its own actor system and virtual clock, so
+/// gossip, failure detection and Sharding keep real time while guests keep theirs.
+/// </summary>
+public sealed class FleetNode : IAsyncDisposable
+{
+    public const string SystemName = "page-reporting-fleet";
+    public const string RegionName = "guests";
+
+    /// <summary>Every fleet node says the version of this assembly, whatever program hosts it.</summary>
+    public static readonly string AppVersion = typeof(FleetNode).Assembly.GetName().Version?.ToString(3) ?? "1.0.0";
+
+    private readonly IHost _host;
+
+    private FleetNode(IHost host, ActorSystem system, IActorRef guests)
+    {
+        _host = host;
+        System = system;
+        Guests = guests;
+    }
+
+    public ActorSystem System { get; }
+
+    /// <summary>The guests' shard region on this node.</summary>
+    public IActorRef Guests { get; }
+
+    public Cluster Cluster => Cluster.Get(System);
+
+    /// <summary>"host:port", as fleet.json names nodes.</summary>
+    public string Name => $"{Cluster.SelfAddress.Host}:{Cluster.SelfAddress.Port}";
+
+    public static async Task<FleetNode> StartAsync(FleetNodeOptions options, Func<string, Props>? entityProps = null, CancellationToken cancellationToken = default)
+    {
+        var host = new HostBuilder()
+            .ConfigureServices(services => services.AddAkka(SystemName, builder =>
+            {
+                builder
+                    .AddHocon(Hocon(options), HoconAddMode.Prepend)
+                    .WithRemoting(options.Host, options.Port)
+                    .WithClustering(new ClusterOptions { SplitBrainResolver = new KeepMajorityOption(), AppVersion = AppVersion })
+                    .WithShardRegion<GuestEntityActor>(
+                        RegionName,
+                        entityProps ?? (_ => GuestEntityActor.Props()),
+                        new GuestMessageExtractor(),
+                        new ShardOptions
+                        {
+                            // A guest's state is its run, which its definition rebuilds: nothing to remember.
+                            RememberEntities = false,
+                            // An entity waits idle while other guests' runs are made; passivating it would throw its run away.
+                            ShouldPassivateIdleEntities = false,
+                            StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData,
+                        });
+            }))
+            .Build();
+        await host.StartAsync(cancellationToken).ConfigureAwait(false);
+        var system = host.Services.GetRequiredService<ActorSystem>();
+        var guests = host.Services.GetRequiredService<ActorRegistry>().Get<GuestEntityActor>();
+        return new FleetNode(host, system, guests);
+    }
+
+    private static string Hocon(FleetNodeOptions options) => $$"""
+        akka.loglevel = WARNING
+        akka.stdout-loglevel = WARNING
+        akka.cluster.log-info = off
+        akka.remote.log-remote-lifecycle-events = off
+        # Sharding places shards on the members with the newest app version, which defaults to the entry
+        # assembly's: a process that embeds the fleet (a test runner) would otherwise take every guest.
+        akka.cluster.app-version = "{{AppVersion}}"
+        akka.cluster.split-brain-resolver.stable-after = {{(int)Math.Ceiling(options.StableAfter.TotalMilliseconds)}}ms
+        akka.cluster.sharding.passivate-idle-entity-after = off
+        akka.remote.dot-netty.tcp.maximum-frame-size = 4MiB
+        akka.coordinated-shutdown.exit-clr = off
+        """;
+
+    /// <summary>Joins the cluster at <paramref name="seed"/> (host:port), or starts a new one when it is this node.</summary>
+    public void Join(string? seed)
+    {
+        Cluster.Join(seed is null ? Cluster.SelfAddress : new Address("akka.tcp", SystemName, SplitHost(seed).Host, SplitHost(seed).Port));
+    }
+
+    /// <summary>Waits until <paramref name="members"/> members are Up.</summary>
+    public async Task WaitForMembersAsync(int members, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (Cluster.State.Members.Count(m => m.Status == MemberStatus.Up) < members)
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"{Cluster.State.Members.Count(m => m.Status == MemberStatus.Up)} of {members} fleet nodes joined within {timeout.TotalSeconds:0} s");
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="count"/> shard regions are registered with Sharding's coordinator:
+    /// shards are placed when first used, so a region that registers late would get none.
+    /// </summary>
+    public async Task WaitForRegionsAsync(int count, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var seen = 0;
+        while (true)
+        {
+            try
+            {
+                var regions = await Guests.Ask<CurrentRegions>(GetCurrentRegions.Instance, TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+                seen = regions.Regions.Count;
+                if (seen >= count) return;
+            }
+            catch (AskTimeoutException)
+            {
+                // The coordinator is still starting.
+            }
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"{seen} of {count} fleet nodes registered their guests' shard region within {timeout.TotalSeconds:0} s");
+            await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Asks every other member to leave, and waits (briefly) until they have.</summary>
+    public async Task DismissOthersAsync(TimeSpan timeout)
+    {
+        // Members leaving at the end is the plan, not news: keep their disassociation warnings off the console.
+        System.EventStream.SetLogLevel(Akka.Event.LogLevel.ErrorLevel);
+        var self = Cluster.SelfAddress;
+        foreach (var member in Cluster.State.Members.Where(m => m.Address != self)) Cluster.Leave(member.Address);
+        var deadline = DateTime.UtcNow + timeout;
+        while (Cluster.State.Members.Any(m => m.Address != self) && DateTime.UtcNow < deadline)
+            await Task.Delay(100).ConfigureAwait(false);
+    }
+
+    public static (string Host, int Port) SplitHost(string hostPort)
+    {
+        var colon = hostPort.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(hostPort[(colon + 1)..], global::System.Globalization.NumberStyles.None, global::System.Globalization.CultureInfo.InvariantCulture, out var port) || port > 65535)
+            throw new Cli.UsageException($"\"{hostPort}\" is not HOST:PORT");
+        return (hostPort[..colon], port);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        try
+        {
+            await _host.StopAsync(stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        _host.Dispose();
+    }
+}

@@ -1,0 +1,58 @@
+using PageReportingActors.Host.Scenarios;
+
+namespace PageReportingActors.Host.Fleet;
+
+/// <summary>
+/// Everything a node needs to run one guest, in a form that crosses the wire: the scenario's own
+/// JSON text, the seed to run it with, when it starts on the fleet's clock and when it stops on
+/// its own. Times are ticks so the message has no type a serializer could round.
+/// </summary>
+/// <param name="Index">The guest's number in the fleet, from 0 in file order.</param>
+/// <param name="ScenarioJson">The scenario as written (built-in text, file text or the inline object).</param>
+/// <param name="StartTicks">When the guest starts, on the fleet's clock.</param>
+/// <param name="StopTicks">When the guest stops, on its own clock: its scenario's stop, or the fleet's end if that comes first or the scenario has none.</param>
+/// <param name="SampleTicks">The fleet's sample period.</param>
+/// <param name="WithoutReporting">Whether to also run the guest without reporting, for the host's view had no report been made.</param>
+public sealed record GuestDefinition(
+    int Index,
+    string ScenarioName,
+    string ScenarioJson,
+    int Seed,
+    long StartTicks,
+    long StopTicks,
+    long SampleTicks,
+    bool WithoutReporting = true)
+{
+    public TimeSpan Start => TimeSpan.FromTicks(StartTicks);
+    public TimeSpan Stop => TimeSpan.FromTicks(StopTicks);
+    public TimeSpan Sample => TimeSpan.FromTicks(SampleTicks);
+
+    /// <summary>
+    /// The scenario this guest runs: its file with this seed and this stop. Run alone with
+    /// <see cref="Simulation.ScenarioRunner"/>, it is the guest, step for step.
+    /// </summary>
+    public Scenario ToScenario()
+    {
+        var parsed = ScenarioParser.Parse(ScenarioJson);
+        // The parser ends every workload with a stop (its own or one it adds): replace it with this guest's.
+        var steps = parsed.Workload.Take(parsed.Workload.Count - 1).Where(s => s.At <= Stop).ToList();
+        steps.Add(new StopStep(Stop));
+        return parsed with { Seed = Seed, Workload = steps };
+    }
+
+    /// <summary>
+    /// The same guest had no report ever been made: the device is never registered, so every
+    /// page the guest writes stays resident until it stops.
+    /// </summary>
+    public Scenario ToScenarioWithoutReporting()
+    {
+        var scenario = ToScenario();
+        return scenario with
+        {
+            Workload = scenario.Workload.Where(s => s is not (RegisterStep or UnregisterStep or SetOrderStep)).ToList(),
+        };
+    }
+
+    /// <summary>Whether the scenario ever registers a device; without one the two runs are the same run.</summary>
+    public static bool Reports(Scenario scenario) => scenario.Workload.Any(s => s is RegisterStep);
+}

@@ -1,0 +1,69 @@
+using System.Globalization;
+using System.Text;
+using PageReportingActors.Host.Fleet;
+using ScottPlot;
+
+namespace PageReportingActors.Host.Sweep;
+
+/// <summary>Writes DIR/sweep.csv and DIR/sweep.png, each whole or not at all.</summary>
+public static class SweepOutput
+{
+    public const string CsvName = "sweep.csv";
+    public const string PngName = "sweep.png";
+    public const string CsvHeader = "order,delay,capacity,reports,failedReports,reportedBytes,meanResidentBytes,endResidentBytes,secondsTo90PercentReturned,pareto";
+
+    private const double BytesPerMiB = 1 << 20;
+
+    public static (string Csv, string Png) WriteAll(string title, IReadOnlyList<SweepRow> rows, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var csv = Path.Combine(directory, CsvName);
+        var png = Path.Combine(directory, PngName);
+        FleetOutput.WriteWhole(csv, path => File.WriteAllText(path, ToCsv(rows)));
+        FleetOutput.WriteWhole(png, path => WritePng(title, rows, path));
+        return (csv, png);
+    }
+
+    public static string ToCsv(IReadOnlyList<SweepRow> rows)
+    {
+        var text = new StringBuilder(CsvHeader).Append('\n');
+        foreach (var r in rows)
+        {
+            var order = r.Policy.Order is { } o ? o.ToString(CultureInfo.InvariantCulture) : "";
+            var to90 = r.SecondsTo90PercentReturned is { } s ? s.ToString("0.###", CultureInfo.InvariantCulture) : "";
+            text.Append(string.Create(CultureInfo.InvariantCulture,
+                $"{order},{r.Policy.Delay.TotalSeconds:0.###},{r.Policy.Capacity},{r.Reports},{r.FailedReports},{r.ReportedBytes},{r.MeanResidentBytes},{r.EndResidentBytes},{to90},{(r.Pareto ? "true" : "false")}"))
+                .Append('\n');
+        }
+        return text.ToString();
+    }
+
+    public static void WritePng(string title, IReadOnlyList<SweepRow> rows, string path)
+    {
+        using var plot = new Plot();
+        if (rows.Count > 0)
+        {
+            var all = plot.Add.ScatterPoints(rows.Select(r => (double)r.Reports).ToArray(), rows.Select(r => r.MeanResidentBytes / BytesPerMiB).ToArray());
+            all.LegendText = "policy";
+            all.MarkerSize = 7;
+            var front = rows.Where(r => r.Pareto).OrderBy(r => r.Reports).ThenByDescending(r => r.MeanResidentBytes).ToList();
+            var line = plot.Add.Scatter(front.Select(r => (double)r.Reports).ToArray(), front.Select(r => r.MeanResidentBytes / BytesPerMiB).ToArray());
+            line.LegendText = "Pareto front";
+            line.LineWidth = 2;
+            line.MarkerSize = 10;
+            foreach (var r in rows)
+            {
+                var label = plot.Add.Text(r.Policy.Label, r.Reports, r.MeanResidentBytes / BytesPerMiB);
+                label.LabelFontSize = 9;
+                label.LabelOffsetX = 5;
+                label.LabelOffsetY = -5;
+            }
+            plot.ShowLegend(Alignment.UpperRight);
+        }
+        plot.Title($"{title}: reports against mean host-resident memory");
+        plot.XLabel("report calls");
+        plot.YLabel("mean host-resident memory (MiB)");
+        plot.Axes.AutoScale();
+        plot.SavePng(path, 1000, 600);
+    }
+}

@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using PageReportingActors.Host.Cli;
+using PageReportingActors.Host.Fleet;
+using PageReportingActors.Host.Scenarios;
+using PageReportingActors.Memory;
+
+namespace PageReportingActors.Host.Sweep;
+
+/// <summary>One policy of a sweep: the configured reporting order (null: the scenario leaves it unset), delay and capacity.</summary>
+public sealed record SweepPolicy(int? Order, TimeSpan Delay, int Capacity)
+{
+    public string Label => $"o{(Order is { } o ? o.ToString(CultureInfo.InvariantCulture) : "-")} d{Durations.Format(Delay)} c{Capacity.ToString(CultureInfo.InvariantCulture)}";
+}
+
+/// <summary>A sweep ready to run: the scenario once per combination, each as a guest starting at 0.</summary>
+public sealed record SweepPlan(Scenario Scenario, IReadOnlyList<SweepPolicy> Policies, IReadOnlyList<GuestDefinition> Guests, TimeSpan Sample)
+{
+    public const int MaxCombinations = 4096;
+
+    /// <summary>The instants every run is sampled at: 0 to the scenario's stop.</summary>
+    public IReadOnlyList<TimeSpan> Times()
+    {
+        var stop = Scenario.Workload[^1].At;
+        var times = new List<TimeSpan>();
+        for (var t = TimeSpan.Zero; t <= stop; t += Sample) times.Add(t);
+        return times;
+    }
+
+    /// <param name="scenarioJson">The scenario's text.</param>
+    /// <param name="orders">"5,7,9" or null to keep the scenario's.</param>
+    public static SweepPlan Create(string scenarioJson, string? orders, string? delays, string? capacities, TimeSpan sample)
+    {
+        var scenario = ScenarioParser.Parse(scenarioJson);
+        var orderValues = orders is null
+            ? [scenario.Reporting.Order]
+            : List("--order", orders, text => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v <= PageGeometry.MaxOrder ? v : (int?)null,
+                $"an order in 0..{PageGeometry.MaxOrder}").Select(v => (int?)v).ToList();
+        var delayValues = delays is null
+            ? [scenario.Reporting.Delay]
+            : List("--delay", delays, text => Durations.TryParse(text, out var d) && d > TimeSpan.Zero && d <= TimeSpan.FromHours(1) ? d : (TimeSpan?)null,
+                "a positive duration up to 1h");
+        var capacityValues = capacities is null
+            ? [scenario.Reporting.Capacity]
+            : List("--capacity", capacities, text => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var c) && c >= 1 && c <= ScenarioParser.MaxCapacity ? c : (int?)null,
+                $"a capacity in 1..{ScenarioParser.MaxCapacity}");
+        var count = (long)orderValues.Count * delayValues.Count * capacityValues.Count;
+        if (count > MaxCombinations) throw new UsageException($"--order, --delay, --capacity: {count} combinations; at most {MaxCombinations}");
+
+        var policies = new List<SweepPolicy>();
+        foreach (var order in orderValues)
+            foreach (var delay in delayValues)
+                foreach (var capacity in capacityValues)
+                    policies.Add(new SweepPolicy(order, delay, capacity));
+
+        var stop = scenario.Workload[^1].At;
+        var guests = policies.Select((p, i) => new GuestDefinition(i, scenario.Name, WithPolicy(scenarioJson, p), scenario.Seed, 0, stop.Ticks, sample.Ticks,
+            WithoutReporting: false)).ToList();
+        return new SweepPlan(scenario, policies, guests, sample);
+    }
+
+    private static List<T> List<T>(string option, string text, Func<string, T?> parse, string what) where T : struct
+    {
+        var values = new List<T>();
+        foreach (var part in text.Split(','))
+        {
+            var trimmed = part.Trim();
+            var value = parse(trimmed) ?? throw new UsageException($"{option}: \"{trimmed}\" is not {what}");
+            if (values.Contains(value)) throw new UsageException($"{option}: \"{trimmed}\" is listed twice");
+            values.Add(value);
+        }
+        return values;
+    }
+
+    /// <summary>The scenario's text with this policy in its <c>reporting</c> object; the order is the configured order.</summary>
+    private static string WithPolicy(string scenarioJson, SweepPolicy policy)
+    {
+        var root = JsonNode.Parse(scenarioJson, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })!.AsObject();
+        var reporting = root["reporting"] as JsonObject ?? new JsonObject();
+        root["reporting"] = reporting;
+        reporting["order"] = policy.Order is { } o ? JsonValue.Create(o) : null;
+        reporting["delay"] = Durations.Format(policy.Delay);
+        reporting["capacity"] = policy.Capacity;
+        return root.ToJsonString();
+    }
+}

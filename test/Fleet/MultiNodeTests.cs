@@ -1,0 +1,121 @@
+using System.Text.Json.Nodes;
+using PageReportingActors.Host.Fleet;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace PageReportingActors.Tests.Fleet;
+
+/// <summary>
+/// The fleet on three processes joined on loopback: guests are spread over the nodes, a node killed
+/// mid-run loses no guest, and fleet.json is the one-node file except nodes, guests[].node and
+/// wallSeconds. Each test is bounded at 60 s.
+/// </summary>
+public sealed class MultiNodeTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("fleet-nodes-").FullName;
+
+    public void Dispose()
+    {
+        _timeout.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private const string Fleet = """
+        { "name": "spread", "seed": 21, "duration": "30s", "sample": "1s", "hostMemory": "4GiB",
+          "guests": [ { "scenario": "default", "count": 6, "stagger": "1s" } ] }
+        """;
+
+    /// <summary>fleet.json with the fields that may differ between placements removed.</summary>
+    private static string Comparable(FleetResult result)
+    {
+        var json = JsonNode.Parse(FleetOutput.ToJson(result))!.AsObject();
+        json.Remove("nodes");
+        foreach (var guest in json["guests"]!.AsArray()) guest!.AsObject().Remove("node");
+        json["summary"]!.AsObject().Remove("wallSeconds");
+        return json.ToJsonString();
+    }
+
+    /// <summary>Both runs of a test share it: a test that takes longer than 60 s fails.</summary>
+    private readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(60));
+
+    private async Task<FleetResult> Run(FleetClusterOptions options)
+    {
+        var fleet = FleetParser.Parse(Fleet, _dir);
+        var result = await FleetRunner.RunAsync(fleet, options, cancellationToken: _timeout.Token);
+        output.WriteLine($"{options.Nodes} node(s): {result.Summary.WallSeconds:0.0} s, guests on {string.Join(", ", result.Guests.Select(g => g.Node))}");
+        return result;
+    }
+
+    [Fact]
+    public async Task Three_nodes_spread_the_guests_and_give_the_one_node_fleet_json()
+    {
+        var three = await Run(FleetRunTests.Bounded(3));
+        var one = await Run(FleetRunTests.Bounded(1));
+
+        Assert.Equal(3, three.Nodes);
+        Assert.Equal(3, three.Guests.Select(g => g.Node).Distinct().Count());
+        Assert.Single(one.Guests.Select(g => g.Node).Distinct());
+        Assert.Equal(Comparable(one), Comparable(three));
+        Assert.NotEqual(FleetOutput.ToJson(one), FleetOutput.ToJson(three));
+        Assert.True(one.Guests.Sum(g => g.Result.Reports) > 0);
+    }
+
+    [Fact]
+    public async Task A_node_killed_mid_run_loses_no_guest()
+    {
+        var one = await Run(FleetRunTests.Bounded(1));
+        var killedAfter = -1;
+        var options = FleetRunTests.Bounded(3) with
+        {
+            AfterSample = (k, children) =>
+            {
+                if (k != 5 || children is null) return;
+                children.Processes[0].Kill();
+                killedAfter = k;
+            },
+        };
+        var disturbed = await Run(options);
+
+        Assert.Equal(5, killedAfter);
+        // The killed node's guests finished on the two that were left.
+        Assert.Equal(2, disturbed.Guests.Select(g => g.Node).Distinct().Count());
+        Assert.Equal(6, disturbed.Guests.Count);
+        Assert.Equal(Comparable(one), Comparable(disturbed));
+    }
+}
+
+/// <summary>A node started for a fleet never outlives the process that started it.</summary>
+public sealed class FleetNodeLifetimeTests
+{
+    [Fact]
+    public async Task A_fleet_node_exits_when_its_parent_does()
+    {
+        using var parent = System.Diagnostics.Process.Start("sleep", "2");
+        var stderr = new StringWriter();
+        var run = PageReportingActors.Host.Cli.HostProgram.RunAsync(
+            ["fleet-node", "--join", "127.0.0.1:9", "--parent-pid", parent.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--stable-after", "2s"],
+            new StringWriter(), stderr, interactive: false);
+        // Nothing answers at the seed: only the parent's exit can end this node.
+        Assert.False(run.IsCompleted);
+        var finished = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(30)));
+        Assert.Same(run, finished);
+        Assert.True(parent.HasExited);
+        Assert.Equal(1, await run);
+    }
+
+    [Fact]
+    public async Task Bad_cluster_arguments_exit_2()
+    {
+        foreach (var (args, message) in new[]
+                 {
+                     (new[] { "fleet-node", "--join", "nowhere" }, "\"nowhere\" is not HOST:PORT"),
+                     (new[] { "fleet", "x.json", "--expect", "3" }, "--expect: needs --listen HOST:PORT"),
+                     (new[] { "fleet", "x.json", "--nodes", "2", "--listen", "127.0.0.1:4053" }, "--nodes: give either --nodes or --listen with --expect, not both"),
+                 })
+        {
+            var stderr = new StringWriter();
+            Assert.Equal(2, await PageReportingActors.Host.Cli.HostProgram.RunAsync(args, new StringWriter(), stderr, interactive: false));
+            Assert.Equal(message + Environment.NewLine, stderr.ToString());
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using System.Globalization;
+using PageReportingActors.Host.Cli;
+using PageReportingActors.Host.Scenarios;
+using PageReportingActors.Host.Sweep;
+using Xunit;
+
+namespace PageReportingActors.Tests.Fleet;
+
+public sealed class SweepTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("sweep-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task A_27_combination_sweep_writes_every_row_and_marks_the_pareto_front()
+    {
+        var outDir = Path.Combine(_dir, "out");
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var code = await HostProgram.RunAsync(
+            ["sweep", "default", "--order", "5,7,9", "--delay", "500ms,2s,8s", "--capacity", "16,32,64", "--sample", "500ms", "--out", outDir],
+            stdout, stderr, interactive: false);
+        Assert.True(code == 0, stderr.ToString());
+
+        var lines = File.ReadAllLines(Path.Combine(outDir, SweepOutput.CsvName));
+        Assert.Equal(SweepOutput.CsvHeader, lines[0]);
+        var rows = lines.Skip(1).Select(l => l.Split(',')).ToList();
+        Assert.Equal(27, rows.Count);
+        Assert.Equal(27, rows.Select(r => (r[0], r[1], r[2])).Distinct().Count());
+        Assert.Equal(["5", "7", "9"], rows.Select(r => r[0]).Distinct().Order());
+        Assert.Equal(["0.5", "2", "8"], rows.Select(r => r[1]).Distinct().Order());
+
+        var reports = rows.Select(r => int.Parse(r[3], CultureInfo.InvariantCulture)).ToList();
+        var mean = rows.Select(r => long.Parse(r[6], CultureInfo.InvariantCulture)).ToList();
+        var pareto = rows.Select(r => bool.Parse(r[9])).ToList();
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var beaten = Enumerable.Range(0, rows.Count).Any(j => reports[j] < reports[i] && mean[j] < mean[i]);
+            Assert.Equal(!beaten, pareto[i]);
+        }
+        Assert.Contains(true, pareto);
+        // The policies really differ: a 500 ms delay returns the freed 512 MiB sooner than 8 s does.
+        var to90 = rows.Where(r => r[0] == "9" && r[2] == "32").ToDictionary(r => r[1], r => double.Parse(r[8], CultureInfo.InvariantCulture));
+        Assert.True(to90["0.5"] < to90["8"], $"{to90["0.5"]} vs {to90["8"]}");
+        Assert.True(File.ReadAllBytes(Path.Combine(outDir, SweepOutput.PngName)).Length > 1000);
+    }
+
+    [Fact]
+    public void A_sweep_policy_is_written_into_the_scenario_as_the_configured_order()
+    {
+        var plan = SweepPlan.Create(BuiltInScenarios.GetJson("default"), "5", "250ms", "8", TimeSpan.FromSeconds(1));
+        var scenario = plan.Guests.Single().ToScenario();
+        Assert.Equal(new ReportingPolicy(5, TimeSpan.FromMilliseconds(250), 8), scenario.Reporting);
+        Assert.Equal(36, plan.Times().Count);
+        var kept = SweepPlan.Create(BuiltInScenarios.GetJson("default"), null, null, "8,16", TimeSpan.FromSeconds(1));
+        Assert.Equal([null, null], kept.Policies.Select(p => p.Order));
+    }
+
+    [Fact]
+    public async Task Bad_sweep_values_exit_2_naming_the_option()
+    {
+        foreach (var (args, message) in new[]
+                 {
+                     (new[] { "sweep", "default", "--order", "5,11" }, "--order: \"11\" is not an order in 0..10"),
+                     (new[] { "sweep", "default", "--delay", "2s,0s" }, "--delay: \"0s\" is not a positive duration up to 1h"),
+                     (new[] { "sweep", "default", "--capacity", "16,16" }, "--capacity: \"16\" is listed twice"),
+                 })
+        {
+            var stderr = new StringWriter();
+            var code = await HostProgram.RunAsync([.. args, "--out", Path.Combine(_dir, "bad")], new StringWriter(), stderr, interactive: false);
+            Assert.Equal(2, code);
+            Assert.Equal(message + Environment.NewLine, stderr.ToString());
+            Assert.False(Directory.Exists(Path.Combine(_dir, "bad")));
+        }
+    }
+}
