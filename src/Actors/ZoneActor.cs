@@ -17,7 +17,7 @@ public sealed class ZoneActor : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ZoneFreeArea _area;
-    private readonly FaultInjector _faults = new();
+    private readonly FaultInjector? _faults;
     private IActorRef? _reporter;
     private int? _notifyOrder;
     private long _batchId;
@@ -26,9 +26,14 @@ public sealed class ZoneActor : ReceiveActor
     private IActorRef? _walkOwner;
     private long _walkPassId = -1;
 
-    public ZoneActor(ZoneFreeArea area)
+    public ZoneActor(ZoneFreeArea area) : this(area, faults: null)
+    {
+    }
+
+    internal ZoneActor(ZoneFreeArea area, FaultInjector? faults)
     {
         _area = area;
+        _faults = faults;
 
         Receive<Allocate>(HandleAllocate);
         Receive<AllocateMany>(HandleAllocateMany);
@@ -54,8 +59,11 @@ public sealed class ZoneActor : ReceiveActor
 
     public static Props Props(ZoneFreeArea area) => Akka.Actor.Props.Create(() => new ZoneActor(area));
 
+    internal static Props PropsWithFaults(ZoneFreeArea area, FaultInjector faults) =>
+        FactoryProducer<ZoneActor>.Props(() => new ZoneActor(area, faults));
+
     protected override bool AroundReceive(Receive receive, object message) =>
-        _faults.Intercept(message, _area.Name) || base.AroundReceive(receive, message);
+        (_faults is not null && _faults.Intercept(message, _area.Name)) || base.AroundReceive(receive, message);
 
     /// <summary>
     /// A stopped zone must not strand an isolated batch: the batch goes back to the lists unflagged
