@@ -28,7 +28,7 @@ public sealed class EmbeddingTests
     public async Task R17_R18_plain_actor_system_embedding_registers_allocates_and_frees()
     {
         using var system = ActorSystem.Create("guest", "page-reporting.delay = 100ms");
-        var guest = PageReporting.Start(system, [
+        var guest = await PageReporting.StartAsync(system, [
             new ZoneSpec("DMA", 0, 4096, 3808, new Watermarks(178, 222, 266)),
             new ZoneSpec("DMA32", 4096, 258016, 231892, new Watermarks(11085, 13856, 16627)),
         ]);

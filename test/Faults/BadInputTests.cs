@@ -53,7 +53,7 @@ public class BadInputTests(ITestOutputHelper output) : FaultTestBase(output)
         var system = ActorSystem.Create("bad-config", ConfigurationFactory.ParseString("page-reporting.capacity = 0"));
         try
         {
-            var ex = Assert.Throws<PageReportingConfigException>(() => PageReporting.Start(system, [SmallZone()]));
+            var ex = Assert.Throws<PageReportingConfigException>(() => { _ = PageReporting.StartAsync(system, [SmallZone()]); });
             Assert.Contains("page-reporting.capacity", ex.Message);
             var identity = await system.ActorSelection("/user/" + PageReporting.DefaultName).Ask<ActorIdentity>(new Identify(1), TimeSpan.FromSeconds(5));
             Assert.Null(identity.Subject);
@@ -81,7 +81,7 @@ public class BadInputTests(ITestOutputHelper output) : FaultTestBase(output)
     [MemberData(nameof(BadZones))]
     public async Task Start_with_bad_zones_throws_ArgumentException_naming_the_zone_and_creates_no_actor(string why, ZoneSpec[] zones, string expected)
     {
-        var ex = Assert.Throws<ArgumentException>(() => PageReporting.Start(Sys, zones, Cap4));
+        var ex = Assert.Throws<ArgumentException>(() => { _ = PageReporting.StartAsync(Sys, zones, Cap4); });
         Assert.Contains(expected, ex.Message);
         Assert.Equal("zones", ex.ParamName);
         var identity = await Sys.ActorSelection("/user/" + PageReporting.DefaultName).Ask<ActorIdentity>(new Identify(why), TimeSpan.FromSeconds(5));
