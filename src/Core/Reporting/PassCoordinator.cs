@@ -417,9 +417,11 @@ public static class PassCoordinator<TRef> where TRef : class
                 StartZone();
                 return;
             }
-            // The zone has no such batch any more: its outcome did not take effect; stop as after a failure (R12).
-            Warn("Zone {Zone} rejected the drain of batch {BatchId} of pass {PassId}: {Reason}; the pass stops",
+            // The drain did not take effect: the zone is told to abandon the walk, which returns whatever it still
+            // holds isolated unflagged, so nothing stays stranded; then stop as after a failure (R12).
+            Warn("Zone {Zone} rejected the drain of batch {BatchId} of pass {PassId}: {Reason}; the walk is abandoned and the pass stops",
                 m.Zone, m.BatchId, m.PassId, m.Reason);
+            Do(new AbandonZoneWalk(CurrentZone, S.PassId));
             EndPass(failed: true);
         }
 
