@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using PageReportingActors.Allocator;
+using PageReportingActors.Messages;
 
 namespace PageReportingActors;
 
@@ -41,6 +42,9 @@ public sealed class PageReportingGuardianActor : ReceiveActor
                 ? RegistryActor.PropsWithFaults(reporter, zones, settings.ReportingOrder, settings.ReportTimeout, new FaultInjector())
                 : RegistryActor.Props(reporter, zones, settings.ReportingOrder, settings.ReportTimeout);
             var registry = Context.ActorOf(OnDispatcher(registryProps, settings), "registry");
+            // Internal commands are accepted only from the actor they belong to; this is how each learns which.
+            foreach (var zone in zones) zone.Tell(new ZoneOwners(reporter, registry));
+            reporter.Tell(new ReporterOwner(registry));
             started.TrySetResult(new PageReportingGuest(Self, registry, reporter, zones, names, settings));
         }
         catch (Exception ex)

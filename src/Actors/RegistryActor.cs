@@ -124,6 +124,12 @@ public sealed class RegistryActor : ReceiveActor, IWithUnboundedStash, IWithTime
             });
             Receive<DeviceDetached>(m =>
             {
+                // Only the reporter knows when no report can reach the device any more (R19).
+                if (!Sender.Equals(_reporter))
+                {
+                    _log.Warning("Detach answer from {Sender} ignored: it is not the guest's reporter", Sender.Path);
+                    return;
+                }
                 if (!m.Device.Equals(device)) return;
                 Timers.Cancel(DetachRetryKey);
                 Context.Unwatch(device);

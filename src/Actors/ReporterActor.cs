@@ -22,6 +22,8 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
     private readonly PageReportingSettings _settings;
     private readonly FaultInjector? _faults;
     private Coordinator.State _state;
+    // Set by the guardian: attach, detach and order changes come only from the guest's registry.
+    private IActorRef? _registry;
 
     public ReporterActor(IReadOnlyList<IActorRef> zones, PageReportingSettings settings, IReadOnlyList<string>? zoneNames = null)
         : this(zones, settings, zoneNames, faults: null)
@@ -90,9 +92,14 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
     /// </summary>
     private void CommonReceives()
     {
-        Receive<AttachDevice>(m => Apply(new Coordinator.Attach(m.Device, m.ReportingOrder, Sender)));
-        Receive<DetachDevice>(m => Apply(new Coordinator.Detach(m.Device, Sender)));
-        Receive<ChangeReportingOrder>(m => Apply(new Coordinator.ChangeOrder(m.ReportingOrder, Sender)));
+        Receive<ReporterOwner>(m =>
+        {
+            if (Sender.Equals(Context.Parent)) _registry = m.Registry;
+            else _log.Warning("Owner from {Sender} ignored: only the guest's guardian names it", Sender.Path);
+        });
+        Receive<AttachDevice>(m => FromRegistry(m, () => Apply(new Coordinator.Attach(m.Device, m.ReportingOrder, Sender))));
+        Receive<DetachDevice>(m => FromRegistry(m, () => Apply(new Coordinator.Detach(m.Device, Sender))));
+        Receive<ChangeReportingOrder>(m => FromRegistry(m, () => Apply(new Coordinator.ChangeOrder(m.ReportingOrder, Sender))));
         Receive<GetReporterStatus>(_ => Sender.Tell(new ReporterStatus((ReporterState)_state.Phase, _state.DeviceAttached,
             _state.ReportingOrder, _state.Passes, _state.Reports, _state.FailedReports, _state.ReportedBytes)));
         Receive<Terminated>(m => Apply(new Coordinator.DeviceGone(m.ActorRef)));
@@ -103,6 +110,13 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
         Receive<ReportTimedOut>(_ => { });
         Receive<ZoneTimedOut>(_ => { });
         Receive<StartPass>(_ => { });
+    }
+
+    /// <summary>Orders from anyone but the registry would let a stranger steer the guest: they are logged and dropped.</summary>
+    private void FromRegistry(object message, System.Action apply)
+    {
+        if (_registry is not null && Sender.Equals(_registry)) apply();
+        else _log.Warning("{Message} from {Sender} ignored: it is not the guest's registry", message.GetType().Name, Sender.Path);
     }
 
     private void Apply(Coordinator.Event @event)

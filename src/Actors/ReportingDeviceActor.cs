@@ -86,7 +86,7 @@ public sealed class ReportingDeviceActor : ReceiveActor, IWithTimers
             Sender.Tell(ReportCompleted.Failed(m.ReportId, ReportErrors.Busy, $"report {_runningReport} is still running"));
             return;
         }
-        if (m.Pages is null || m.Pages.Count == 0 || !m.Pages.Entries[^1].IsEnd)
+        if (m.Pages is null || m.Pages.Entries.IsDefault || m.Pages.Count == 0 || !m.Pages.Entries[^1].IsEnd)
         {
             _log.Warning("Report {ReportId} rejected: the scatterlist is empty or has no end mark", m.ReportId);
             Sender.Tell(ReportCompleted.Failed(m.ReportId, ReportErrors.Invalid, "the scatterlist is empty or has no end mark"));

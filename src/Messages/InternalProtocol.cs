@@ -34,6 +34,14 @@ internal sealed record ChangeReportingOrder(int ReportingOrder) : IInternalRepor
 
 internal sealed record ReportingOrderChanged(int ReportingOrder);
 
+// ---- Sent by the guardian once the guest's actors exist: who may give orders to whom ----
+
+/// <summary>The zone's reporter (the only sender of walk commands) and registry (the only sender of notification orders).</summary>
+internal sealed record ZoneOwners(IActorRef Reporter, IActorRef Registry) : IInternalZoneCommand;
+
+/// <summary>The reporter's registry: the only sender of attach, detach and order changes.</summary>
+internal sealed record ReporterOwner(IActorRef Registry) : IInternalReporterCommand;
+
 // ---- Sent by the registry ----
 
 /// <summary>R5: from now on, frees that merge to <c>ReportingOrder</c> or more notify <c>Reporter</c>.</summary>
