@@ -100,12 +100,12 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
         Receive<AttachDevice>(m => FromRegistry(m, () => Apply(new Coordinator.Attach(m.Device, m.ReportingOrder, Sender))));
         Receive<DetachDevice>(m => FromRegistry(m, () => Apply(new Coordinator.Detach(m.Device, Sender))));
         Receive<ChangeReportingOrder>(m => FromRegistry(m, () => Apply(new Coordinator.ChangeOrder(m.ReportingOrder, Sender))));
-        Receive<GetReporterStatus>(_ => Sender.Tell(new ReporterStatus((ReporterState)_state.Phase, _state.DeviceAttached,
+        Receive<GetReporterStatus>(_ => Sender.Tell(new ReporterStatus(StateOf(_state.Phase), _state.DeviceAttached,
             _state.ReportingOrder, _state.Passes, _state.Reports, _state.FailedReports, _state.ReportedBytes)));
         Receive<Terminated>(m => Apply(new Coordinator.DeviceGone(m.ActorRef)));
         Receive<ReportCompleted>(m => Apply(new Coordinator.DeviceAnswered(Sender, m.ReportId, m.Success, m.ErrorCode, m.Detail)));
         Receive<ZoneWalkStep>(m => Apply(new Coordinator.ZoneStepped(Sender, m.PassId, m.Zone, m.BatchId, m.Batch, m.IsLeftover,
-            (ZoneStepEnd)m.End, m.RequestAnotherPass)));
+            EndOf(m.End), m.RequestAnotherPass)));
         Receive<ZoneWalkRejected>(m => Apply(new Coordinator.ZoneRejected(Sender, m.PassId, m.BatchId, m.Zone, m.Reason)));
         Receive<ReportTimedOut>(_ => { });
         Receive<ZoneTimedOut>(_ => { });
@@ -118,6 +118,22 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
         if (_registry is not null && Sender.Equals(_registry)) apply();
         else _log.Warning("{Message} from {Sender} ignored: it is not the guest's registry", message.GetType().Name, Sender.Path);
     }
+
+    private static ReporterState StateOf(ReporterPhase phase) => phase switch
+    {
+        ReporterPhase.Idle => ReporterState.Idle,
+        ReporterPhase.Requested => ReporterState.Requested,
+        _ => ReporterState.Active,
+    };
+
+    private static ZoneStepEnd EndOf(ZoneWalkEnd end) => end switch
+    {
+        ZoneWalkEnd.None => ZoneStepEnd.None,
+        ZoneWalkEnd.Completed => ZoneStepEnd.Completed,
+        ZoneWalkEnd.GateClosed => ZoneStepEnd.GateClosed,
+        ZoneWalkEnd.ReportFailed => ZoneStepEnd.ReportFailed,
+        _ => ZoneStepEnd.Abandoned,
+    };
 
     private void Apply(Coordinator.Event @event)
     {
