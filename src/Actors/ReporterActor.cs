@@ -37,6 +37,8 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
         var names = zoneNames ?? zones.Select(z => Uri.UnescapeDataString(z.Path.Name)).ToList();
         _state = Coordinator.Initial(zones, names, settings.Capacity,
             settings.ReportingOrder ?? Memory.PageGeometry.PageblockOrder, settings.ReportTimeout);
+        // A pass skips a zone that stopped at once.
+        foreach (var zone in zones) Context.Watch(zone);
         Idle();
     }
 
@@ -102,7 +104,11 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
         Receive<ChangeReportingOrder>(m => FromRegistry(m, () => Apply(new Coordinator.ChangeOrder(m.ReportingOrder, Sender))));
         Receive<GetReporterStatus>(_ => Sender.Tell(new ReporterStatus(StateOf(_state.Phase), _state.DeviceAttached,
             _state.ReportingOrder, _state.Passes, _state.Reports, _state.FailedReports, _state.ReportedBytes)));
-        Receive<Terminated>(m => Apply(new Coordinator.DeviceGone(m.ActorRef)));
+        Receive<Terminated>(m =>
+        {
+            if (_state.Zones.Contains(m.ActorRef)) Apply(new Coordinator.ZoneGone(m.ActorRef));
+            else Apply(new Coordinator.DeviceGone(m.ActorRef));
+        });
         Receive<ReportCompleted>(m => Apply(new Coordinator.DeviceAnswered(Sender, m.ReportId, m.Success, m.ErrorCode, m.Detail)));
         Receive<ZoneWalkStep>(m => Apply(new Coordinator.ZoneStepped(Sender, m.PassId, m.Zone, m.BatchId, m.Batch, m.IsLeftover,
             EndOf(m.End), m.RequestAnotherPass)));

@@ -1,3 +1,5 @@
+using Akka.Actor;
+using PageReportingActors.Tests.Actors;
 using System.Runtime.InteropServices;
 using PageReportingActors.Devices;
 using PageReportingActors.Memory;
@@ -40,5 +42,32 @@ public class StrandedBatchTests(ITestOutputHelper output) : FaultTestBase(output
         Assert.Equal(16384, status.FreePages);
         Assert.False(status.WalkInProgress);
         AssertInvariants(guest);
+    }
+}
+
+/// <summary>A zone that stopped does not hold up the others: the next pass skips it at once.</summary>
+public class StoppedZoneTests(ITestOutputHelper output) : FaultTestBase(output)
+{
+    [Fact]
+    public void R7_a_pass_skips_a_stopped_zone_at_once_and_reports_the_next_one()
+    {
+        var guest = StartGuest([SmallZone("A", pages: 16384), SmallZone("B", startPfn: 16384, pages: 16384)], Cap4);
+        var events = EventsProbe();
+        var device = CreateTestProbe();
+        Register(guest, device.Ref);
+        Watch(guest.Zones[0]);
+        guest.Zones[0].Tell(PoisonPill.Instance);
+        ExpectTerminated(guest.Zones[0]);
+
+        // No report timeout passes: the first report comes from B one delay after registration.
+        Advance(guest, Delay);
+        var report = device.ExpectMsg<ReportPages>();
+        Assert.All(report.Pages.Entries, e => Assert.True(e.Pfn >= 16384));
+        device.Reply(ReportCompleted.Ok(report.ReportId));
+        ProbeDevice.AnswerAll(device, guest.Reporter);
+        var pass = ExpectPassFinished(events);
+        Assert.False(pass.Failed);
+        Assert.Equal(2, pass.Reports);
+        Assert.Equal(0, Status(guest.Zones[1]).IsolatedPages);
     }
 }

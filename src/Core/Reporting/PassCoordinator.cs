@@ -69,6 +69,8 @@ public static class PassCoordinator<TRef> where TRef : class
         long ReportId,
         LentBatch? Lent,
         PendingDetach? Detach,
+        // Zones that stopped: a pass skips them at once instead of waiting for an answer that cannot come.
+        ImmutableHashSet<int> GoneZones,
         // Totals.
         long Passes,
         long Reports,
@@ -85,7 +87,7 @@ public static class PassCoordinator<TRef> where TRef : class
     {
         if (zones.Count != zoneNames.Count) throw new ArgumentException($"{zones.Count} zones but {zoneNames.Count} names", nameof(zoneNames));
         return new State(zones, zoneNames, capacity, reportTimeout, ReporterPhase.Idle, null, reportingOrder,
-            0, 0, false, default, 0, 0, 0, null, 0, null, null, 0, 0, 0, 0);
+            0, 0, false, default, 0, 0, 0, null, 0, null, null, ImmutableHashSet<int>.Empty, 0, 0, 0, 0);
     }
 
     // ---------------------------------------------------------------- events
@@ -119,6 +121,9 @@ public static class PassCoordinator<TRef> where TRef : class
 
     /// <summary>The device stopped.</summary>
     public sealed record DeviceGone(TRef Device) : Event;
+
+    /// <summary>A zone stopped.</summary>
+    public sealed record ZoneGone(TRef Zone) : Event;
 
     /// <summary>From the registry: the order the next pass uses (R20).</summary>
     public sealed record ChangeOrder(int ReportingOrder, TRef ReplyTo) : Event;
@@ -180,6 +185,7 @@ public static class PassCoordinator<TRef> where TRef : class
             case Detach e: pass.Detach(e); break;
             case DeviceGone e: pass.DeviceGone(e); break;
             case ChangeOrder e: pass.ChangeOrder(e); break;
+            case ZoneGone e: pass.ZoneGone(e); break;
             default: throw new ArgumentException($"unknown event {@event.GetType().Name}", nameof(@event));
         }
         return (pass.S, pass.Actions);
@@ -245,6 +251,11 @@ public static class PassCoordinator<TRef> where TRef : class
         /// <summary>R7: zones in pfn order.</summary>
         private void StartZone()
         {
+            while (S.ZoneIndex < S.Zones.Count && S.GoneZones.Contains(S.ZoneIndex))
+            {
+                Warn("Zone {Zone} has stopped; pass {PassId} skips it", S.ZoneNames[S.ZoneIndex], S.PassId);
+                S = S with { ZoneIndex = S.ZoneIndex + 1 };
+            }
             if (S.ZoneIndex >= S.Zones.Count)
             {
                 EndPass(failed: false);
@@ -498,6 +509,22 @@ public static class PassCoordinator<TRef> where TRef : class
             }
             S = S with { Device = null, Phase = ReporterPhase.Idle };
             Do(new CancelPassTimer());
+        }
+
+        public void ZoneGone(ZoneGone m)
+        {
+            var index = -1;
+            for (var i = 0; i < S.Zones.Count; i++)
+                if (S.Zones[i].Equals(m.Zone)) index = i;
+            if (index < 0 || S.GoneZones.Contains(index)) return;
+            S = S with { GoneZones = S.GoneZones.Add(index) };
+            // A zone that stops returns its batch itself and says so (an abandoned step); if that word was lost,
+            // the pass must not wait for it: the walk's outcome did not take effect, so the pass stops (R12).
+            if (Active && index == S.ZoneIndex && S.AwaitingZoneBatch is not null)
+            {
+                Warn("Zone {Zone} stopped during pass {PassId}; the pass stops", S.ZoneNames[index], S.PassId);
+                EndPass(failed: true);
+            }
         }
 
         public void ChangeOrder(ChangeOrder m)
