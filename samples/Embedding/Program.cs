@@ -27,7 +27,7 @@ var meterProvider = services.GetRequiredService<MeterProvider>();
 
 // A short delay so the sample's passes come quickly on the real clock.
 using var system = ActorSystem.Create("embedding", "page-reporting { delay = 200ms, guest-name = sample-guest }");
-var guest = PageReporting.Start(system, X86GuestLayout.ForMemory(1L << 30));
+var guest = await PageReporting.StartAsync(system, X86GuestLayout.ForMemory(1L << 30));
 Console.WriteLine($"guest started: zones {string.Join(", ", guest.ZoneNames)}");
 
 var balloon = new Balloon();

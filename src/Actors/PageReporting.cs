@@ -28,20 +28,35 @@ public static class PageReporting
     public const string DefaultName = "page-reporting";
 
     /// <summary>
-    /// Starts the zone, reporter and registry actors for a guest whose zones are given in pfn order.
-    /// Settings default to the system's <c>page-reporting { }</c> HOCON over the SPEC defaults.
-    /// Throws <see cref="ArgumentException"/> (naming the problem) for bad zones or settings.
+    /// Starts the zone, reporter and registry actors for a guest whose zones are given in pfn order, under
+    /// an actor named <paramref name="name"/> (one name per guest: several guests share a system under
+    /// different names). Settings default to the system's <c>page-reporting { }</c> HOCON over the SPEC
+    /// defaults. Bad zones or settings throw <see cref="ArgumentException"/> (naming the problem) before any
+    /// actor is created; the task completes once the guest's actors exist.
     /// </summary>
-    public static PageReportingGuest Start(ActorSystem system, IReadOnlyList<ZoneSpec> zones, PageReportingSettings? settings = null, string name = DefaultName)
+    public static Task<PageReportingGuest> StartAsync(ActorSystem system, IReadOnlyList<ZoneSpec> zones, PageReportingSettings? settings = null,
+        string name = DefaultName, CancellationToken cancellationToken = default) =>
+        StartCore(system, zones, settings, name, withFaults: false, cancellationToken);
+
+    /// <summary>Test hook: a guest whose actors take simulated faults.</summary>
+    internal static Task<PageReportingGuest> StartWithFaultsAsync(ActorSystem system, IReadOnlyList<ZoneSpec> zones, PageReportingSettings? settings = null,
+        string name = DefaultName) =>
+        StartCore(system, zones, settings, name, withFaults: true, CancellationToken.None);
+
+    private static Task<PageReportingGuest> StartCore(ActorSystem system, IReadOnlyList<ZoneSpec> zones, PageReportingSettings? settings,
+        string name, bool withFaults, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(system);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
         var resolved = (settings ?? PageReportingSettings.FromConfig(system.Settings.Config)).Validated();
+        if (resolved.Dispatcher is { } dispatcher && !system.Dispatchers.HasDispatcher(dispatcher))
+            throw new ArgumentException($"dispatcher \"{dispatcher}\" is not configured in the actor system", nameof(settings));
         var areas = CreateAreas(zones);
         var started = new TaskCompletionSource<PageReportingGuest>(TaskCreationOptions.RunContinuationsAsynchronously);
-        system.ActorOf(PageReportingGuardianActor.Props(areas, resolved, started), name);
-        if (!started.Task.Wait(TimeSpan.FromSeconds(30)))
-            throw new TimeoutException($"page reporting \"{name}\" did not start within 30 s");
-        return started.Task.Result;
+        system.ActorOf(withFaults
+            ? PageReportingGuardianActor.PropsWithFaults(areas, resolved, started)
+            : PageReportingGuardianActor.Props(areas, resolved, started), name);
+        return started.Task.WaitAsync(cancellationToken);
     }
 
     /// <summary>Checks a guest's zones and builds their allocators.</summary>
@@ -71,4 +86,8 @@ public static class PageReporting
     /// <summary>Props for a device actor around an application's report handler.</summary>
     public static Props DeviceProps(Devices.IPageReportHandler handler, TimeSpan? timeout = null) =>
         ReportingDeviceActor.Props(handler, timeout);
+
+    /// <summary>Test hook: a device actor that takes simulated faults.</summary>
+    internal static Props DevicePropsWithFaults(Devices.IPageReportHandler handler, TimeSpan? timeout = null) =>
+        ReportingDeviceActor.PropsWithFaults(handler, timeout);
 }

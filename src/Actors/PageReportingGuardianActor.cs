@@ -18,30 +18,58 @@ public sealed class PageReportingGuardianActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     public PageReportingGuardianActor(IReadOnlyList<ZoneFreeArea> areas, PageReportingSettings settings, TaskCompletionSource<PageReportingGuest> started)
+        : this(areas, settings, started, withFaults: false)
     {
-        var zones = new List<IActorRef>(areas.Count);
-        var usages = new List<ZoneUsage>(areas.Count);
-        foreach (var area in areas)
-        {
-            var usage = new ZoneUsage(area.Name);
-            var zone = Context.ActorOf(OnDispatcher(ZoneActor.Props(area, usage), settings), "zone-" + Uri.EscapeDataString(area.Name));
-            zones.Add(zone);
-            usages.Add(usage);
-        }
-        var reporter = Context.ActorOf(OnDispatcher(ReporterActor.Props(zones, settings), settings), "reporter");
-        var registry = Context.ActorOf(OnDispatcher(RegistryActor.Props(reporter, zones, settings.ReportingOrder, settings.ReportTimeout), settings), "registry");
+    }
 
-        // Metrics: subscribed here, before anyone can register a device, so no pass goes uncounted.
-        var metrics = Context.ActorOf(PageReportingMetricsActor.Props(settings.GuestName, reporter, usages), "metrics");
-        Context.System.EventStream.Subscribe(metrics, typeof(PassFinished));
-        Context.System.EventStream.Subscribe(metrics, typeof(ReportFinished));
-        started.TrySetResult(new PageReportingGuest(Self, registry, reporter, zones, areas.Select(a => a.Name).ToList(), settings));
+    /// <summary><paramref name="withFaults"/>: every child takes <see cref="SimulatedFault"/>s (tests only).</summary>
+    internal PageReportingGuardianActor(IReadOnlyList<ZoneFreeArea> areas, PageReportingSettings settings, TaskCompletionSource<PageReportingGuest> started, bool withFaults)
+    {
+        try
+        {
+            var names = areas.Select(a => a.Name).ToList();
+            var zones = new List<IActorRef>(areas.Count);
+            var usages = new List<ZoneUsage>(areas.Count);
+            foreach (var area in areas)
+            {
+                var usage = new ZoneUsage(area.Name);
+                var props = withFaults ? ZoneActor.PropsWithFaults(area, new FaultInjector(), usage) : ZoneActor.Props(area, usage);
+                zones.Add(Context.ActorOf(OnDispatcher(props, settings), "zone-" + Uri.EscapeDataString(area.Name)));
+                usages.Add(usage);
+            }
+            var reporterProps = withFaults
+                ? ReporterActor.PropsWithFaults(zones, settings, names, new FaultInjector())
+                : ReporterActor.Props(zones, settings, names);
+            var reporter = Context.ActorOf(OnDispatcher(reporterProps, settings), "reporter");
+            var registryProps = withFaults
+                ? RegistryActor.PropsWithFaults(reporter, zones, settings.ReportingOrder, settings.ReportTimeout, new FaultInjector())
+                : RegistryActor.Props(reporter, zones, settings.ReportingOrder, settings.ReportTimeout);
+            var registry = Context.ActorOf(OnDispatcher(registryProps, settings), "registry");
+            // Internal commands are accepted only from the actor they belong to; this is how each learns which.
+            foreach (var zone in zones) zone.Tell(new ZoneOwners(reporter, registry));
+            reporter.Tell(new ReporterOwner(registry));
+
+            // Metrics: subscribed here, before anyone can register a device, so no pass goes uncounted.
+            var metrics = Context.ActorOf(PageReportingMetricsActor.Props(settings.GuestName, reporter, usages), "metrics");
+            Context.System.EventStream.Subscribe(metrics, typeof(PassFinished));
+            Context.System.EventStream.Subscribe(metrics, typeof(ReportFinished));
+            started.TrySetResult(new PageReportingGuest(Self, registry, reporter, zones, names, settings));
+        }
+        catch (Exception ex)
+        {
+            // Whoever waits for the guest hears why it did not start instead of waiting for ever.
+            started.TrySetException(ex);
+            throw;
+        }
 
         ReceiveAny(m => _log.Warning("Guardian ignores {Message}", m.GetType().Name));
     }
 
     public static Props Props(IReadOnlyList<ZoneFreeArea> areas, PageReportingSettings settings, TaskCompletionSource<PageReportingGuest> started) =>
         Akka.Actor.Props.Create(() => new PageReportingGuardianActor(areas, settings, started));
+
+    internal static Props PropsWithFaults(IReadOnlyList<ZoneFreeArea> areas, PageReportingSettings settings, TaskCompletionSource<PageReportingGuest> started) =>
+        FactoryProducer<PageReportingGuardianActor>.Props(() => new PageReportingGuardianActor(areas, settings, started, withFaults: true));
 
     private static Props OnDispatcher(Props props, PageReportingSettings settings) =>
         settings.Dispatcher is null ? props : props.WithDispatcher(settings.Dispatcher);

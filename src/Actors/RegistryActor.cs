@@ -16,13 +16,19 @@ public sealed class RegistryActor : ReceiveActor, IWithUnboundedStash, IWithTime
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _reporter;
     private readonly IReadOnlyList<IActorRef> _zones;
-    private readonly FaultInjector _faults = new();
+    private readonly FaultInjector? _faults;
     private readonly TimeSpan _detachRetry;
     private IActorRef? _device;
     private int? _reportingOrder;
 
     public RegistryActor(IActorRef reporter, IReadOnlyList<IActorRef> zones, int? configuredOrder, TimeSpan? detachRetry = null)
+        : this(reporter, zones, configuredOrder, detachRetry, faults: null)
     {
+    }
+
+    internal RegistryActor(IActorRef reporter, IReadOnlyList<IActorRef> zones, int? configuredOrder, TimeSpan? detachRetry, FaultInjector? faults)
+    {
+        _faults = faults;
         _detachRetry = detachRetry is { } retry && retry > TimeSpan.Zero ? retry : PageReportingSettings.DefaultReportTimeout;
         _reporter = reporter;
         _zones = zones;
@@ -41,11 +47,14 @@ public sealed class RegistryActor : ReceiveActor, IWithUnboundedStash, IWithTime
     public static Props Props(IActorRef reporter, IReadOnlyList<IActorRef> zones, int? configuredOrder, TimeSpan? detachRetry = null) =>
         Akka.Actor.Props.Create(() => new RegistryActor(reporter, zones, configuredOrder, detachRetry));
 
+    internal static Props PropsWithFaults(IActorRef reporter, IReadOnlyList<IActorRef> zones, int? configuredOrder, TimeSpan? detachRetry, FaultInjector faults) =>
+        FactoryProducer<RegistryActor>.Props(() => new RegistryActor(reporter, zones, configuredOrder, detachRetry, faults));
+
     /// <summary>Fires while an unregistration waits: ask the reporter again.</summary>
     private sealed record RetryDetach(IActorRef Device) : INoSerializationVerificationNeeded;
 
     protected override bool AroundReceive(Receive receive, object message) =>
-        _faults.Intercept(message, "registry") || base.AroundReceive(receive, message);
+        (_faults is not null && _faults.Intercept(message, "registry")) || base.AroundReceive(receive, message);
 
     private void Ready()
     {
@@ -117,6 +126,12 @@ public sealed class RegistryActor : ReceiveActor, IWithUnboundedStash, IWithTime
             });
             Receive<DeviceDetached>(m =>
             {
+                // Only the reporter knows when no report can reach the device any more (R19).
+                if (!Sender.Equals(_reporter))
+                {
+                    _log.Warning("Detach answer from {Sender} ignored: it is not the guest's reporter", Sender.Path);
+                    return;
+                }
                 if (!m.Device.Equals(device)) return;
                 Timers.Cancel(DetachRetryKey);
                 Context.Unwatch(device);

@@ -19,14 +19,19 @@ public sealed class ReportingDeviceActor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IPageReportHandler _handler;
     private readonly TimeSpan _timeout;
-    private readonly FaultInjector _faults = new();
+    private readonly FaultInjector? _faults;
 
     private long? _runningReport;
     private IActorRef? _replyTo;
     private CancellationTokenSource? _cancellation;
 
-    public ReportingDeviceActor(IPageReportHandler handler, TimeSpan timeout)
+    public ReportingDeviceActor(IPageReportHandler handler, TimeSpan timeout) : this(handler, timeout, faults: null)
     {
+    }
+
+    internal ReportingDeviceActor(IPageReportHandler handler, TimeSpan timeout, FaultInjector? faults)
+    {
+        _faults = faults;
         if (timeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(timeout), $"device timeout {timeout} must be positive");
         _handler = handler;
         _timeout = timeout;
@@ -51,12 +56,20 @@ public sealed class ReportingDeviceActor : ReceiveActor, IWithTimers
         return Akka.Actor.Props.Create(() => new ReportingDeviceActor(handler, t));
     }
 
+    /// <summary>Test hook: a device actor that takes <see cref="SimulatedFault"/>s.</summary>
+    internal static Props PropsWithFaults(IPageReportHandler handler, TimeSpan? timeout = null)
+    {
+        Props(handler, timeout); // the same checks
+        var t = timeout ?? DefaultTimeout;
+        return FactoryProducer<ReportingDeviceActor>.Props(() => new ReportingDeviceActor(handler, t, new FaultInjector()));
+    }
+
     private sealed record HandlerAnswered(long ReportId, ReportOutcome? Outcome, Exception? Fault) : INoSerializationVerificationNeeded;
 
     private sealed record HandlerTimedOut(long ReportId) : INoSerializationVerificationNeeded;
 
     protected override bool AroundReceive(Receive receive, object message) =>
-        _faults.Intercept(message, "device") || base.AroundReceive(receive, message);
+        (_faults is not null && _faults.Intercept(message, "device")) || base.AroundReceive(receive, message);
 
     protected override void PostStop()
     {
@@ -73,7 +86,7 @@ public sealed class ReportingDeviceActor : ReceiveActor, IWithTimers
             Sender.Tell(ReportCompleted.Failed(m.ReportId, ReportErrors.Busy, $"report {_runningReport} is still running"));
             return;
         }
-        if (m.Pages is null || m.Pages.Count == 0 || !m.Pages.Entries[^1].IsEnd)
+        if (m.Pages is null || m.Pages.Entries.IsDefault || m.Pages.Count == 0 || !m.Pages.Entries[^1].IsEnd)
         {
             _log.Warning("Report {ReportId} rejected: the scatterlist is empty or has no end mark", m.ReportId);
             Sender.Tell(ReportCompleted.Failed(m.ReportId, ReportErrors.Invalid, "the scatterlist is empty or has no end mark"));

@@ -1,15 +1,20 @@
+using Akka.Actor;
+
 namespace PageReportingActors;
 
 /// <summary>
 /// Test hook: makes an actor throw, now or on the next message of a given type, the way a bug
 /// would. Internal: only the tests send it.
 /// </summary>
-internal sealed record SimulatedFault(Type? OnNext = null) : Akka.Actor.INoSerializationVerificationNeeded;
+internal sealed record SimulatedFault(Type? OnNext = null) : INoSerializationVerificationNeeded;
 
 /// <summary>The exception a <see cref="SimulatedFault"/> throws.</summary>
 internal sealed class SimulatedFaultException(string message) : Exception(message);
 
-/// <summary>Arms and fires simulated faults for one actor.</summary>
+/// <summary>
+/// Arms and fires simulated faults for one actor. Production actors have none (null); only actors a test
+/// starts through the internal factories (<c>PageReporting.StartWithFaults</c>, <c>DevicePropsWithFaults</c>) do.
+/// </summary>
 internal sealed class FaultInjector
 {
     private Type? _armed;
@@ -34,4 +39,19 @@ internal sealed class FaultInjector
         }
         return false;
     }
+}
+
+/// <summary>
+/// Props for an actor built by a factory, so an internal constructor (one that takes a
+/// <see cref="FaultInjector"/>) can be used: Akka's own Props.Create needs a public one.
+/// </summary>
+internal sealed class FactoryProducer<TActor>(Func<TActor> factory) : IIndirectActorProducer where TActor : ActorBase
+{
+    public Type ActorType => typeof(TActor);
+
+    public ActorBase Produce() => factory();
+
+    public void Release(ActorBase actor) { }
+
+    public static Props Props(Func<TActor> factory) => Akka.Actor.Props.CreateBy(new FactoryProducer<TActor>(factory));
 }

@@ -17,9 +17,12 @@ public sealed class ZoneActor : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ZoneFreeArea _area;
-    private readonly FaultInjector _faults = new();
+    private readonly FaultInjector? _faults;
     private readonly ZoneUsage? _usage;
     private IActorRef? _reporter;
+    // Set by the guardian: walk commands come only from the reporter, notification orders only from the registry.
+    private IActorRef? _ownerReporter;
+    private IActorRef? _ownerRegistry;
     private int? _notifyOrder;
     private long _batchId;
 
@@ -27,9 +30,14 @@ public sealed class ZoneActor : ReceiveActor
     private IActorRef? _walkOwner;
     private long _walkPassId = -1;
 
-    public ZoneActor(ZoneFreeArea area, ZoneUsage? usage = null)
+    public ZoneActor(ZoneFreeArea area, ZoneUsage? usage = null) : this(area, usage, faults: null)
+    {
+    }
+
+    internal ZoneActor(ZoneFreeArea area, ZoneUsage? usage, FaultInjector? faults)
     {
         _area = area;
+        _faults = faults;
         _usage = usage;
         _usage?.Update(area);
 
@@ -39,8 +47,19 @@ public sealed class ZoneActor : ReceiveActor
         Receive<FreeMany>(HandleFreeMany);
         Receive<GetZoneStatus>(_ => Sender.Tell(Status()));
         Receive<CheckZoneInvariants>(_ => Sender.Tell(new ZoneInvariantsChecked(_area.Name, _area.CheckInvariants())));
+        Receive<ZoneOwners>(m =>
+        {
+            if (!Sender.Equals(Context.Parent))
+            {
+                _log.Warning("Zone {Zone}: owners from {Sender} ignored: only the guest's guardian names them", _area.Name, Sender.Path);
+                return;
+            }
+            _ownerReporter = m.Reporter;
+            _ownerRegistry = m.Registry;
+        });
         Receive<EnableNotification>(m =>
         {
+            if (!FromRegistry(m)) return;
             if (!PageGeometry.IsValidOrder(m.ReportingOrder))
             {
                 _log.Warning("Zone {Zone}: notification order {Order} rejected: outside 0..10", _area.Name, m.ReportingOrder);
@@ -49,7 +68,10 @@ public sealed class ZoneActor : ReceiveActor
             _reporter = m.Reporter;
             _notifyOrder = m.ReportingOrder;
         });
-        Receive<DisableNotification>(_ => _notifyOrder = null);
+        Receive<DisableNotification>(m =>
+        {
+            if (FromRegistry(m)) _notifyOrder = null;
+        });
         Receive<BeginZoneWalk>(HandleBeginWalk);
         Receive<CompleteZoneReport>(HandleCompleteReport);
         Receive<AbandonZoneWalk>(HandleAbandon);
@@ -57,9 +79,12 @@ public sealed class ZoneActor : ReceiveActor
 
     public static Props Props(ZoneFreeArea area, ZoneUsage? usage = null) => Akka.Actor.Props.Create(() => new ZoneActor(area, usage));
 
+    internal static Props PropsWithFaults(ZoneFreeArea area, FaultInjector faults, ZoneUsage? usage = null) =>
+        FactoryProducer<ZoneActor>.Props(() => new ZoneActor(area, usage, faults));
+
     protected override bool AroundReceive(Receive receive, object message)
     {
-        var handled = _faults.Intercept(message, _area.Name) || base.AroundReceive(receive, message);
+        var handled = (_faults is not null && _faults.Intercept(message, _area.Name)) || base.AroundReceive(receive, message);
         _usage?.Update(_area); // for the memory-usage gauge, read off the actor's thread
         return handled;
     }
@@ -187,8 +212,24 @@ public sealed class ZoneActor : ReceiveActor
         _ => reason.ToString(),
     };
 
+    private bool FromRegistry(object message)
+    {
+        if (_ownerRegistry is not null && Sender.Equals(_ownerRegistry)) return true;
+        _log.Warning("Zone {Zone}: {Message} from {Sender} ignored: it is not the guest's registry", _area.Name, message.GetType().Name, Sender.Path);
+        return false;
+    }
+
+    /// <summary>Only the guest's reporter walks the zone: anyone else would isolate or flag pages no device saw.</summary>
+    private string? NotFromReporter() =>
+        _ownerReporter is not null && Sender.Equals(_ownerReporter) ? null : $"{Sender.Path} does not drive this walk: it is not the zone's reporter";
+
     private void HandleBeginWalk(BeginZoneWalk m)
     {
+        if (NotFromReporter() is { } stranger)
+        {
+            RejectWalk(m.PassId, 0, stranger);
+            return;
+        }
         if (_walk is { IsAwaitingReport: true })
         {
             RejectWalk(m.PassId, 0, $"pass {_walkPassId} still has batch {_batchId} at the device");
@@ -220,6 +261,7 @@ public sealed class ZoneActor : ReceiveActor
     /// <summary>Only the walk's owner may end the outstanding batch, and only with its exact blocks.</summary>
     private string? CheckCompletion(CompleteZoneReport m)
     {
+        if (NotFromReporter() is { } stranger) return stranger;
         if (_walk is null || !_walk.IsAwaitingReport) return $"no batch is outstanding (batch {m.BatchId} of pass {m.PassId})";
         if (!Sender.Equals(_walkOwner)) return $"{Sender.Path} does not drive this walk";
         if (m.PassId != _walkPassId || m.BatchId != _batchId)
@@ -233,6 +275,11 @@ public sealed class ZoneActor : ReceiveActor
 
     private void HandleAbandon(AbandonZoneWalk m)
     {
+        if (NotFromReporter() is { } stranger)
+        {
+            RejectWalk(m.PassId, 0, stranger);
+            return;
+        }
         if (_walk is null || m.PassId != _walkPassId || !Sender.Equals(_walkOwner))
         {
             RejectWalk(m.PassId, 0, $"pass {m.PassId} has no walk here to abandon");

@@ -13,13 +13,3 @@ public sealed record ReportCompleted(long ReportId, bool Success, int ErrorCode,
     public static ReportCompleted Ok(long reportId) => new(reportId, true, 0, null);
     public static ReportCompleted Failed(long reportId, int errorCode, string detail) => new(reportId, false, errorCode, detail);
 }
-
-/// <summary>Error codes a device answers with, after the kernel's errno values.</summary>
-public static class ReportErrors
-{
-    public const int Busy = 16;      // EBUSY
-    public const int Invalid = 22;   // EINVAL
-    public const int TimedOut = 110; // ETIMEDOUT
-    public const int Faulted = 5;    // EIO: the handler threw
-    public const int Gone = 19;      // ENODEV: the device stopped
-}

@@ -3,8 +3,11 @@ using Akka.Actor;
 
 namespace PageReportingActors.Messages;
 
-/// <summary>Messages the registry receives.</summary>
+/// <summary>Commands an application sends the registry.</summary>
 public interface IRegistryCommand { }
+
+/// <summary>Questions an application asks the registry: they change nothing.</summary>
+public interface IRegistryQuery { }
 
 /// <summary>R17, R18: register <c>Device</c>; <c>DeviceOrder</c> is the order it asks for, if any.</summary>
 public sealed record RegisterDevice(IActorRef Device, int? DeviceOrder = null) : IRegistryCommand;
@@ -29,7 +32,7 @@ public sealed record ReportingOrderSet(int Order);
 
 public sealed record ReportingOrderRejected(int Order, string Detail);
 
-public sealed record GetRegistration : IRegistryCommand
+public sealed record GetRegistration : IRegistryQuery
 {
     public static readonly GetRegistration Instance = new();
     private GetRegistration() { }

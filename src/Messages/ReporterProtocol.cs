@@ -1,32 +1,16 @@
 using PageReportingActors.Memory;
-using Akka.Actor;
 
 namespace PageReportingActors.Messages;
 
-/// <summary>Messages the reporter receives.</summary>
-public interface IReporterCommand { }
+/// <summary>Questions an application asks the reporter. Its commands come from the zones and the registry only.</summary>
+public interface IReporterQuery { }
 
-/// <summary>R5: a zone freed a block of the reporting order or more.</summary>
-public sealed record RequestReporting(string Zone) : IReporterCommand;
-
-/// <summary>From the registry: report to <c>Device</c> from now on; requests a first pass (R18).</summary>
-public sealed record AttachDevice(IActorRef Device, int ReportingOrder) : IReporterCommand;
-
-public sealed record DeviceAttached(IActorRef Device);
-
-/// <summary>From the registry: stop reporting; answered once no pass runs (R19).</summary>
-public sealed record DetachDevice(IActorRef Device) : IReporterCommand;
-
-public sealed record DeviceDetached(IActorRef Device);
-
-/// <summary>From the registry: the order the next pass uses (R20).</summary>
-public sealed record ChangeReportingOrder(int ReportingOrder) : IReporterCommand;
-
-public sealed record ReportingOrderChanged(int ReportingOrder);
+/// <summary>What the reporter publishes on the event stream, for observers.</summary>
+public interface IPageReportingEvent { }
 
 public enum ReporterState { Idle, Requested, Active }
 
-public sealed record GetReporterStatus : IReporterCommand
+public sealed record GetReporterStatus : IReporterQuery
 {
     public static readonly GetReporterStatus Instance = new();
     private GetReporterStatus() { }
@@ -44,7 +28,7 @@ public sealed record ReporterStatus(
 // ---- Published on the event stream, for observers ----
 
 /// <summary>A pass began (published on the event stream).</summary>
-public sealed record PassStarted(long PassId, DateTimeOffset At);
+public sealed record PassStarted(long PassId, DateTimeOffset At) : IPageReportingEvent;
 
 /// <summary>A pass ended (published on the event stream).</summary>
 public sealed record PassFinished(
@@ -55,7 +39,7 @@ public sealed record PassFinished(
     int Reports,
     long ReportedBytes,
     bool Failed,
-    bool RequestedAgain);
+    bool RequestedAgain) : IPageReportingEvent;
 
 /// <summary>A report came back from the device, or failed (published on the event stream).</summary>
 public sealed record ReportFinished(
@@ -67,4 +51,4 @@ public sealed record ReportFinished(
     DateTimeOffset HandedAt,
     bool Success,
     int ErrorCode,
-    Scatterlist Pages);
+    Scatterlist Pages) : IPageReportingEvent;

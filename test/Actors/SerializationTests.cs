@@ -164,4 +164,32 @@ public class SerializationTests(ITestOutputHelper output) : ActorTestBase(output
         Assert.Equal(pages.Entries.ToArray(), handler.Reports[0].Entries.ToArray());
         Assert.Equal(2, handler.Reports.Count);
     }
+
+    [Fact]
+    public void Every_internal_message_round_trips_through_the_serializer()
+    {
+        var a = CreateTestProbe().Ref;
+        var b = CreateTestProbe().Ref;
+        var batch = Scatterlist.FromBlocks([new Block(0, 10), new Block(1024, 9)]);
+        object[] messages =
+        [
+            new RequestReporting("Z"),
+            new AttachDevice(a, 9), new DeviceAttached(a),
+            new DetachDevice(a), new DeviceDetached(a),
+            new ChangeReportingOrder(5), new ReportingOrderChanged(5),
+            new ZoneOwners(a, b), new ReporterOwner(b),
+            new EnableNotification(a, 9), DisableNotification.Instance,
+            new BeginZoneWalk(1, 9, 32), new CompleteZoneReport(1, 2, batch, true), new AbandonZoneWalk(1),
+            new ZoneWalkStep(1, "Z", 2, batch, true, ZoneWalkEnd.None, true, 3),
+            new ZoneWalkStep(1, "Z", 2, null, false, ZoneWalkEnd.Abandoned, false, 0),
+            new ZoneWalkRejected("Z", 1, 2, "why"),
+        ];
+        foreach (var message in messages)
+        {
+            var serializer = Sys.Serialization.FindSerializerFor(message);
+            var back = Akka.Serialization.Serialization.WithTransport((ExtendedActorSystem)Sys, () =>
+                serializer.FromBinary(serializer.ToBinary(message), message.GetType()));
+            Assert.Equal(message, back);
+        }
+    }
 }

@@ -28,7 +28,7 @@ public sealed class EmbeddingTests
     public async Task R17_R18_plain_actor_system_embedding_registers_allocates_and_frees()
     {
         using var system = ActorSystem.Create("guest", "page-reporting.delay = 100ms");
-        var guest = PageReporting.Start(system, [
+        var guest = await PageReporting.StartAsync(system, [
             new ZoneSpec("DMA", 0, 4096, 3808, new Watermarks(178, 222, 266)),
             new ZoneSpec("DMA32", 4096, 258016, 231892, new Watermarks(11085, 13856, 16627)),
         ]);
@@ -88,5 +88,58 @@ public sealed class EmbeddingTests
             new ZoneSpec("B", 2048, 4096, 4096, new Watermarks(1, 2, 3)),
         ]));
         Assert.Contains("zones[1] (B) starts at pfn 2048", error.Message);
+    }
+
+    private sealed class GuestA;
+
+    private sealed class GuestB;
+
+    [Fact]
+    public async Task R17_two_guests_in_one_system_have_their_own_keys_names_and_registrations()
+    {
+        PageReportingGuest? a = null, b = null;
+        using var host = new HostBuilder()
+            .ConfigureServices(services => services.AddAkka("guests", builder => builder
+                .WithPageReporting<GuestA>(X86GuestLayout.ForMemory(1L << 30), onStarted: g => a = g)
+                .WithPageReporting<GuestB>(X86GuestLayout.ForMemory(2L << 30), onStarted: g => b = g)))
+            .Build();
+        await host.StartAsync();
+        try
+        {
+            var registry = host.Services.GetRequiredService<ActorRegistry>();
+            Assert.NotNull(a);
+            Assert.NotNull(b);
+            Assert.Equal(a!.Registry, await registry.GetAsync<GuestA>());
+            Assert.Equal(b!.Registry, await registry.GetAsync<GuestB>());
+            Assert.Equal(a.Reporter, await registry.GetAsync<PageReportingReporterKey<GuestA>>());
+            Assert.Equal(b.Reporter, await registry.GetAsync<PageReportingReporterKey<GuestB>>());
+            Assert.Equal("page-reporting-GuestA", a.Guardian.Path.Name);
+            Assert.Equal("page-reporting-GuestB", b.Guardian.Path.Name);
+
+            // One device registered with A leaves B free: R17 holds per guest.
+            var system = host.Services.GetRequiredService<ActorSystem>();
+            var device = system.ActorOf(PageReporting.DeviceProps(new CountingBalloon()));
+            Assert.IsType<DeviceRegistered>(await a.Registry.Ask<object>(new RegisterDevice(device), TimeSpan.FromSeconds(5)));
+            Assert.Equal(device, (await a.Registry.Ask<RegistrationStatus>(GetRegistration.Instance, TimeSpan.FromSeconds(5))).Device);
+            Assert.Null((await b.Registry.Ask<RegistrationStatus>(GetRegistration.Instance, TimeSpan.FromSeconds(5))).Device);
+            // The 2 GiB guest's DMA32 zone is larger than the 1 GiB guest's: each has its own zones.
+            var zoneA = await a.Zone("DMA32").Ask<ZoneStatus>(GetZoneStatus.Instance, TimeSpan.FromSeconds(5));
+            var zoneB = await b.Zone("DMA32").Ask<ZoneStatus>(GetZoneStatus.Instance, TimeSpan.FromSeconds(5));
+            Assert.True(zoneB.Pages > zoneA.Pages);
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Start_with_a_dispatcher_the_system_does_not_have_throws_at_once_naming_it()
+    {
+        using var system = ActorSystem.Create("no-dispatcher");
+        var settings = PageReportingSettings.Default with { Dispatcher = "no-such-dispatcher" };
+        var error = Assert.Throws<ArgumentException>(() => { _ = PageReporting.StartAsync(system, [new ZoneSpec("A", 0, 4096, 4096, new Watermarks(1, 2, 3))], settings); });
+        Assert.Contains("no-such-dispatcher", error.Message);
+        await system.Terminate();
     }
 }

@@ -24,7 +24,7 @@ public sealed class MetricsTests(ITestOutputHelper output) : ActorTestBase(outpu
         collector.GetMeasurementSnapshot().Where(m => Equals(m.Tags[PageReportingMetrics.GuestTag], guest)).ToList();
 
     private PageReportingGuest StartNamed(string guest, IReadOnlyList<ZoneSpec> zones, string name) =>
-        PageReporting.Start(Sys, zones, PageReportingSettings.Default with { ReportingOrder = null, GuestName = guest }, name);
+        PageReporting.StartAsync(Sys, zones, PageReportingSettings.Default with { ReportingOrder = null, GuestName = guest }, name).GetAwaiter().GetResult();
 
     /// <summary>Runs passes one delay apart until the reporter is Idle; an instant device answers within each.</summary>
     private int RunToIdle(PageReportingGuest guest, TestEvents events)

@@ -1,5 +1,6 @@
 using PageReportingActors.Allocator;
 using PageReportingActors.Memory;
+using PageReportingActors.Messages;
 
 namespace PageReportingActors.Reporting;
 
@@ -14,32 +15,106 @@ public sealed record PassOutcome(IReadOnlyList<PassReport> Reports, bool Request
 
 /// <summary>
 /// Runs a whole pass synchronously over zones in pfn order with a device given as a function
-/// (R7-R13). The reporter actor drives the same <see cref="ZoneReportingWalk"/> with messages;
-/// this runner is for plain tests, benchmarks and back-of-the-envelope planning without Akka.
+/// (R7-R13). It drives the same <see cref="PassCoordinator{TRef}"/> the reporter actor drives, performing
+/// its actions with direct calls instead of messages; for plain tests, benchmarks and back-of-the-envelope
+/// planning without Akka.
 /// </summary>
 public static class PassRunner
 {
     // kernel: page_reporting_process (R7, R12, R13)
     public static PassOutcome RunPass(IReadOnlyList<ZoneFreeArea> zones, PassSettings settings, Func<string, Scatterlist, bool> device)
     {
-        var reports = new List<PassReport>();
-        var requestAgain = false;
-        var visited = 0;
-        foreach (var zone in zones)
+        ArgumentNullException.ThrowIfNull(zones);
+        ArgumentNullException.ThrowIfNull(device);
+        var run = new Run(zones, settings, device);
+        return run.Pass();
+    }
+
+    /// <summary>One pass: the coordinator's state, the events it has yet to see, and each zone's walk.</summary>
+    private sealed class Run
+    {
+        private readonly IReadOnlyList<ZoneFreeArea> _zones;
+        private readonly Func<string, Scatterlist, bool> _device;
+        private readonly object _deviceRef = new();
+        private readonly Queue<PassCoordinator<object>.Event> _events = new();
+        private readonly Dictionary<ZoneFreeArea, (ZoneReportingWalk Walk, long BatchId)> _walks = [];
+        private readonly List<PassReport> _reports = [];
+        private PassCoordinator<object>.State _state;
+        private PassOutcome? _outcome;
+
+        public Run(IReadOnlyList<ZoneFreeArea> zones, PassSettings settings, Func<string, Scatterlist, bool> device)
         {
-            visited++;
-            var walk = new ZoneReportingWalk(zone, settings);
-            var step = walk.Advance();
-            while (step.Kind == WalkStepKind.Report)
-            {
-                var ok = device(zone.Name, Scatterlist.FromBlocks(step.Batch));
-                reports.Add(new PassReport(zone.Name, step.Batch, step.IsLeftover, ok));
-                step = walk.Complete(ok).Next;
-            }
-            requestAgain |= walk.RequestAnotherPass;
-            if (step.End == WalkEnd.ReportFailed)
-                return new PassOutcome(reports, requestAgain, true, visited);
+            _zones = zones;
+            _device = device;
+            _state = PassCoordinator<object>.Initial(zones.ToArray<object>(), zones.Select(z => z.Name).ToArray(),
+                settings.Capacity, settings.ReportingOrder, TimeSpan.Zero);
         }
-        return new PassOutcome(reports, requestAgain, false, visited);
+
+        public PassOutcome Pass()
+        {
+            // An attached device requests a pass (R18); the runner does not wait the delay.
+            _events.Enqueue(new PassCoordinator<object>.Attach(_deviceRef, _state.ReportingOrder, _deviceRef));
+            _events.Enqueue(new PassCoordinator<object>.PassTimerFired());
+            while (_outcome is null && _events.TryDequeue(out var next))
+            {
+                var (state, actions) = PassCoordinator<object>.Process(_state, next, DateTimeOffset.UnixEpoch);
+                _state = state;
+                foreach (var action in actions) Perform(action);
+            }
+            return _outcome ?? throw new InvalidOperationException("the pass did not finish");
+        }
+
+        private void Perform(PassCoordinator<object>.Action action)
+        {
+            switch (action)
+            {
+                case PassCoordinator<object>.BeginZoneWalk begin:
+                {
+                    var zone = (ZoneFreeArea)begin.Zone;
+                    var walk = new ZoneReportingWalk(zone, new PassSettings(begin.ReportingOrder, begin.Capacity));
+                    _walks[zone] = (walk, 0);
+                    Stepped(zone, begin.PassId, walk.Advance());
+                    break;
+                }
+                case PassCoordinator<object>.CompleteZoneReport complete:
+                {
+                    var zone = (ZoneFreeArea)complete.Zone;
+                    Stepped(zone, complete.PassId, _walks[zone].Walk.Complete(complete.Success).Next);
+                    break;
+                }
+                case PassCoordinator<object>.AbandonZoneWalk abandon:
+                    _walks[(ZoneFreeArea)abandon.Zone].Walk.Abandon();
+                    break;
+                case PassCoordinator<object>.ReportToDevice report:
+                {
+                    var zone = _state.Lent!.Zone;
+                    var ok = _device(zone, report.Pages);
+                    _events.Enqueue(new PassCoordinator<object>.DeviceAnswered(_deviceRef, report.ReportId, ok,
+                        ok ? 0 : ReportErrors.Invalid, ok ? null : "the device function answered false"));
+                    break;
+                }
+                case PassCoordinator<object>.PublishReportFinished finished:
+                    _reports.Add(new PassReport(finished.Batch.Zone, finished.Batch.Blocks, finished.Batch.IsLeftover, finished.Success));
+                    break;
+                case PassCoordinator<object>.PublishPassFinished finished:
+                    _outcome = new PassOutcome(_reports, finished.RequestedAgain, finished.Failed, finished.Zones.Count);
+                    break;
+            }
+        }
+
+        private void Stepped(ZoneFreeArea zone, long passId, WalkStep step)
+        {
+            var (walk, batchId) = _walks[zone];
+            if (step.Kind == WalkStepKind.Report) _walks[zone] = (walk, ++batchId);
+            var end = step.Kind == WalkStepKind.Report ? ZoneStepEnd.None : step.End switch
+            {
+                WalkEnd.GateClosed => ZoneStepEnd.GateClosed,
+                WalkEnd.ReportFailed => ZoneStepEnd.ReportFailed,
+                _ => ZoneStepEnd.Completed,
+            };
+            var batch = step.Kind == WalkStepKind.Report ? Scatterlist.FromBlocks(step.Batch) : null;
+            _events.Enqueue(new PassCoordinator<object>.ZoneStepped(zone, passId, zone.Name, batchId, batch, step.IsLeftover, end,
+                walk.RequestAnotherPass));
+        }
     }
 }
