@@ -32,7 +32,7 @@ public sealed partial class ZoneFreeArea
     /// <summary>The blocks on one CPU's list for <paramref name="order"/> and <paramref name="type"/>, head first.</summary>
     public IEnumerable<long> PerCpuListBlocks(int cpu, int order, Migratetype type)
     {
-        if (!PerCpuLists.Keeps(order)) yield break;
+        if (!PerCpuLists.Keeps(order) || type > Migratetype.Reclaimable) yield break;
         var pcp = PerCpu(cpu);
         for (var p = pcp.Heads[PerCpuLists.IndexOf(order, type)]; p != NoPage; p = _next[p])
             yield return StartPfn + p;
