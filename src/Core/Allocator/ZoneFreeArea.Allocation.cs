@@ -85,7 +85,7 @@ public sealed partial class ZoneFreeArea
         if (floor != WatermarkLevel.None && FreePages - (1L << order) <= WatermarkPages(floor))
             return new(default, AllocationFailureReason.BelowWatermark);
         // 6.12 notes when an allocation finds the zone at its high watermark: high then shrinks.
-        if (Kernel!.Profile.TunesHigh && !_belowHigh && FreePages - ((1L << order) - 1) <= Watermarks.High)
+        if (_tunesHigh && !_belowHigh && FreePages - ((1L << order) - 1) <= Watermarks.High)
             _belowHigh = true;
         if (PerCpuLists.Keeps(order) && type <= Migratetype.Reclaimable)
             return AllocateFromPerCpu(order, type, _perCpu[cpu]);

@@ -21,7 +21,7 @@ public sealed partial class ZoneFreeArea
     {
         if (TakeSmallest(order, type, out pfn)) return true;
         if ((uint)type > (uint)Migratetype.Reclaimable) return false;
-        if (Kernel!.Profile.TunesHigh)
+        if (_tunesHigh)
             return Claim612(order, type, out pfn) || Steal612(order, type, out pfn);
         // 6.1 moves a block (or a pageblock's worth) to the requested lists, then retries.
         while (Fallback61(order, type))

@@ -14,6 +14,8 @@ public sealed partial class ZoneFreeArea
     public const int MaxCpus = 1024;
 
     private readonly PerCpuLists[]? _perCpu;
+    // The profile's switch, kept here because the per-CPU fast path reads it on every call.
+    private readonly bool _tunesHigh;
     // 6.12: set when an allocation finds the zone at or below its high watermark; it shrinks high.
     private bool _belowHigh;
 
@@ -46,7 +48,7 @@ public sealed partial class ZoneFreeArea
     public PerCpuTick DecayPerCpuHigh(int cpu)
     {
         var pcp = PerCpu(cpu);
-        if (!Kernel!.Profile.TunesHigh) return new(false, -1);
+        if (!_tunesHigh) return new(false, -1);
         var more = false;
         if (pcp.High > pcp.HighMin)
         {
@@ -102,17 +104,18 @@ public sealed partial class ZoneFreeArea
 
     private FreeResult FreeToPerCpu(long pfn, int order, PerCpuLists pcp)
     {
-        if (PageblockTypeOf(pfn) == Migratetype.Isolate)
+        var type = PageblockTypeOf(pfn);
+        if (type == Migratetype.Isolate)
         {
             var direct = PutFree(pfn, order, fromReport: false, Migratetype.Isolate);
             return new(direct, null, direct.Order);
         }
-        var index = PerCpuLists.IndexOf(order, PerCpuTypeOf(pfn));
+        var index = PerCpuLists.IndexOf(order, type >= Migratetype.HighAtomic ? Migratetype.Movable : type);
         SetHead(pfn, PageKind.PerCpu, order, reported: false);
         PushHead(pcp, index, pfn);
         pcp.Count += 1L << order;
         PerCpuPages += 1L << order;
-        var highest = Kernel!.Profile.TunesHigh ? CommitFree612(pcp, order, index) : CommitFree61(pcp, order, index);
+        var highest = _tunesHigh ? CommitFree612(pcp, order, index) : CommitFree61(pcp, order, index);
         return new(new Block(pfn, order), null, highest) { OnPerCpuList = true };
     }
 
@@ -218,7 +221,7 @@ public sealed partial class ZoneFreeArea
     private Migratetype FlushTypeOf(int index, long pfn)
     {
         var now = PageblockTypeOf(pfn);
-        if (Kernel!.Profile.TunesHigh || now >= Migratetype.HighAtomic) return now;
+        if (_tunesHigh || now >= Migratetype.HighAtomic) return now;
         return PerCpuLists.TypeOf(index) ?? now;
     }
 
@@ -226,7 +229,7 @@ public sealed partial class ZoneFreeArea
 
     private AllocationResult AllocateFromPerCpu(int order, Migratetype type, PerCpuLists pcp)
     {
-        var tunes = Kernel!.Profile.TunesHigh;
+        var tunes = _tunesHigh;
         if (tunes) pcp.FreeCount >>= 1; else pcp.FreeFactor >>= 1;
         var index = PerCpuLists.IndexOf(order, type);
         if (pcp.Heads[index] == NoPage)

@@ -107,7 +107,10 @@ public sealed partial class ZoneFreeArea
             AllocatedPages += block.Pages;
         }
         if (Kernel is not null)
+        {
+            _tunesHigh = Kernel.Profile.TunesHigh;
             _perCpu = CreatePerCpuLists(Kernel, perCpuStart, allocatedEnd);
+        }
         foreach (var block in CarveAligned(allocatedEnd, EndPfn))
         {
             SetHead(block.Pfn, PageKind.Free, block.Order, reported: false);
@@ -325,7 +328,7 @@ public sealed partial class ZoneFreeArea
             if (order >= PageblockOrder && !Compatible(type, buddyType)) break;
             UnlinkFreeBlock(buddy, order);
             ClearHead(buddy);
-            if (order >= PageblockOrder && buddyType != type && Kernel!.Profile.TunesHigh)
+            if (order >= PageblockOrder && buddyType != type && _tunesHigh)
                 for (var pb = buddy; pb < buddy + (1L << order); pb += PageblockPages)
                     _pageblockTypes[(pb >> PageblockOrder) - _firstPageblock] = type;
             pfn = Math.Min(pfn, buddy);
