@@ -109,6 +109,8 @@ public class PerCpuListTests
         Assert.Equal(after.PcpHigh, end.High);                  // 13858
         Assert.InRange(end.Count, after.PcpHigh!.Value - band, after.PcpHigh.Value);
         Assert.InRange(after.PcpCount!.Value, end.High - band, end.High); // 13088 is in the same band
+        // The buddy lists hold what zoneinfo's "pages free" printed, within the same band (225203).
+        Assert.InRange(zone.FreePages, after.Free - band, after.Free + band);
         // Every page is somewhere (I1): buddy lists + per-CPU list + the rest as before.
         Assert.Equal(before.Free + before.PcpCount.Value, zone.FreePages + zone.PerCpuPages);
     }
