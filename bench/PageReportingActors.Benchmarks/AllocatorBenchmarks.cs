@@ -19,6 +19,8 @@ public class AllocatorBenchmarks
     private ZoneFreeArea _fresh = null!;
     private ZoneFreeArea _fragmented = null!;
     private ZoneFreeArea _large = null!;
+    private ZoneFreeArea _perCpu61 = null!;
+    private ZoneFreeArea _perCpu612 = null!;
     private readonly Block[] _blocks = new Block[Batch];
 
     [GlobalSetup]
@@ -29,6 +31,41 @@ public class AllocatorBenchmarks
         // 64 MiB touched, half of it given back: 8192 free order-0 blocks with busy buddies.
         Zones.Fragment(_fragmented, 16384);
         _large = new ZoneFreeArea(Zones.SixteenGiBNormalZone());
+        _perCpu61 = new ZoneFreeArea(Zones.OneGiBZone(KernelProfile.Linux6_1));
+        _perCpu612 = new ZoneFreeArea(Zones.OneGiBZone(KernelProfile.Linux6_12));
+    }
+
+    /// <summary>R21, R22: one order-0 page allocated and freed at a time through the per-CPU list (6.12): the kernel's fast path.</summary>
+    [Benchmark(OperationsPerInvoke = Batch)]
+    public void Order0_Pair_PerCpu612()
+    {
+        var zone = _perCpu612;
+        for (var i = 0; i < Batch; i++)
+        {
+            var block = zone.Allocate(0).Block;
+            zone.Free(block.Pfn, 0);
+        }
+    }
+
+    /// <summary>The same on 6.1.</summary>
+    [Benchmark(OperationsPerInvoke = Batch)]
+    public void Order0_Pair_PerCpu61()
+    {
+        var zone = _perCpu61;
+        for (var i = 0; i < Batch; i++)
+        {
+            var block = zone.Allocate(0).Block;
+            zone.Free(block.Pfn, 0);
+        }
+    }
+
+    /// <summary>4096 order-0 pages allocated, then freed, through the per-CPU list (6.12): refills and flushes of up to 32 batches.</summary>
+    [Benchmark(OperationsPerInvoke = Batch)]
+    public void Order0_Batch4096_PerCpu612()
+    {
+        var zone = _perCpu612;
+        for (var i = 0; i < Batch; i++) _blocks[i] = zone.Allocate(0).Block;
+        for (var i = 0; i < Batch; i++) zone.Free(_blocks[i].Pfn, 0);
     }
 
     /// <summary>Allocate 4096 order-0 pages, then free them: about one split and one merge per pair (as AllocateMany/FreeMany do).</summary>

@@ -17,6 +17,13 @@ internal static class Zones
     /// <summary>Normal of a 16 GiB guest: about 13 GiB, room for batches of 4096 order-9 blocks.</summary>
     public static ZoneSpec SixteenGiBNormalZone() => X86GuestLayout.ForMemory(16 * GiB).Single(z => z.Name == "Normal");
 
+    /// <summary>The same zone following a kernel on one CPU, its per-CPU lists sized as that kernel sizes them.</summary>
+    public static ZoneSpec OneGiBZone(KernelProfile kernel)
+    {
+        var zone = OneGiBZone();
+        return zone with { Kernel = ZoneKernelSpec.Sized(kernel, 1, zone.Pages, zone.Watermarks.Low) };
+    }
+
     public static ZoneFreeArea[] Guest(long bytes) => X86GuestLayout.ForMemory(bytes).Select(z => new ZoneFreeArea(z)).ToArray();
 
     public static long Pages(IEnumerable<ZoneFreeArea> zones) => zones.Sum(z => z.Pages);

@@ -152,7 +152,7 @@ public sealed class ZoneActor : ReceiveActor
             return;
         }
         // The reporter hears first, so whoever waits on the reply finds the request already queued.
-        Notify(result.Merged.Order);
+        Notify(result.HighestMergedOrder);
         Sender.Tell(new Freed(_area.Name, new Block(m.Pfn, m.Order), result.Merged));
     }
 
@@ -170,7 +170,7 @@ public sealed class ZoneActor : ReceiveActor
                 continue;
             }
             freed++;
-            highest = Math.Max(highest, result.Merged.Order);
+            highest = Math.Max(highest, result.HighestMergedOrder);
         }
         if (highest >= 0) Notify(highest);
         Sender.Tell(new FreedMany(_area.Name, freed, rejected.ToImmutable()));

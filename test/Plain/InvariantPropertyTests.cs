@@ -31,7 +31,8 @@ public class InvariantPropertyTests(ITestOutputHelper output)
         public override string ToString() => $"{Kind}/{Order}/{Pick}";
     }
 
-    private sealed record Case(int Capacity, int ReportingOrder, (int Pageblock, int Type)[] Pageblocks, Op[] Ops);
+    /// <param name="Kernel">0: no per-CPU lists; 1: Linux 6.1; 2: Linux 6.12 (R21, R22).</param>
+    private sealed record Case(int Capacity, int ReportingOrder, (int Pageblock, int Type)[] Pageblocks, Op[] Ops, int Kernel = 0, int Cpus = 1);
 
     private static readonly Gen<Op> GenOp =
         Gen.Select(Gen.Int[0, 99], Gen.Int[0, MaxOrder], Gen.Int[0, 1 << 20], (kind, order, pick) => new Op(kind, order, pick));
@@ -43,6 +44,18 @@ public class InvariantPropertyTests(ITestOutputHelper output)
         GenOp.Array[1, 150],
         (capacity, order, pageblocks, ops) => new Case(capacity, order, pageblocks, ops));
 
+    // Small per-CPU lists (batch 4, high 16..64) so that flushes, refills and ticks happen often.
+    private static readonly Gen<Case> GenKernelCase = Gen.Select(GenCase, Gen.Int[1, 2], Gen.Int[1, 2],
+        (c, kernel, cpus) => c with { Kernel = kernel, Cpus = cpus });
+
+    private static ZoneFreeArea ZoneFor(Case c)
+    {
+        if (c.Kernel == 0) return new ZoneFreeArea(Spec);
+        var profile = c.Kernel == 1 ? KernelProfile.Linux6_1 : KernelProfile.Linux6_12;
+        var sizing = new PerCpuSizing(4, 16, profile.TunesHigh ? 64 : 16, 16);
+        return new ZoneFreeArea(Spec with { Kernel = new ZoneKernelSpec(profile, c.Cpus, sizing, InitialPerCpuPages: 20) });
+    }
+
     [Fact]
     public void I1_to_I4_hold_after_every_step_of_random_allocations_frees_and_walks()
     {
@@ -51,17 +64,29 @@ public class InvariantPropertyTests(ITestOutputHelper output)
         output.WriteLine($"{Iterations} sequences in {watch.Elapsed.TotalSeconds:F1} s (first seed {FixedSeed})");
         output.WriteLine($"coverage: {string.Join(", ", Coverage.Select((n, i) => $"{(Seen)i} {n}"))}");
         // The sequences must reach what they are meant to test, or the invariants were checked on idle zones.
-        Assert.All(Coverage, n => Assert.True(n >= 20, $"coverage {string.Join(", ", Coverage)} is too thin"));
+        Assert.All(Coverage.Take(PerCpuSeen), n => Assert.True(n >= 20, $"coverage {string.Join(", ", Coverage)} is too thin"));
     }
 
-    private enum Seen { FullReport, Leftover, Flagged, MergedOnReturn, FailedReport, Abandoned, AllocatedWhileOut, FreedWhileOut, OutOfMemory, BelowWatermark, RefusedFree }
+    [Fact]
+    public void I1_counts_per_cpu_pages_after_every_step_of_random_allocations_frees_ticks_and_walks()
+    {
+        Array.Clear(Coverage);
+        GenKernelCase.Sample(Run, writeLine: output.WriteLine, seed: FixedSeed, iter: Iterations / 8, print: Describe);
+        output.WriteLine($"coverage: {string.Join(", ", Coverage.Select((n, i) => $"{(Seen)i} {n}"))}");
+        Assert.All(Coverage, n => Assert.True(n >= 20, $"coverage {string.Join(", ", Coverage.Select((n, i) => $"{(Seen)i} {n}"))} is too thin"));
+    }
+
+    private enum Seen { FullReport, Leftover, Flagged, MergedOnReturn, FailedReport, Abandoned, AllocatedWhileOut, FreedWhileOut, OutOfMemory, BelowWatermark, RefusedFree, KeptPerCpu, FlushedPerCpu, Ticked }
+
+    // The kinds from here on only happen with per-CPU lists.
+    private const int PerCpuSeen = (int)Seen.KeptPerCpu;
 
     private static readonly long[] Coverage = new long[Enum.GetValues<Seen>().Length];
 
     private static void Saw(Seen what, long count = 1) => Interlocked.Add(ref Coverage[(int)what], count);
 
     private static string Describe(Case c) =>
-        $"capacity {c.Capacity}, reportingOrder {c.ReportingOrder}, pageblocks [{string.Join(' ', c.Pageblocks)}], "
+        $"kernel {c.Kernel}, cpus {c.Cpus}, capacity {c.Capacity}, reportingOrder {c.ReportingOrder}, pageblocks [{string.Join(' ', c.Pageblocks)}], "
         + $"ops (kind/order/pick) [{string.Join(' ', c.Ops)}]";
 
     private static void Run(Case c) => new Sequence(c).Run();
@@ -69,7 +94,7 @@ public class InvariantPropertyTests(ITestOutputHelper output)
     /// <summary>One sequence against a fresh zone, with the test's own record of what it holds.</summary>
     private sealed class Sequence(Case c)
     {
-        private readonly ZoneFreeArea _zone = new(Spec);
+        private readonly ZoneFreeArea _zone = ZoneFor(c);
         private readonly List<Block> _held = [];
         private int _reportingOrder = c.ReportingOrder;
         private ZoneReportingWalk? _walk;
@@ -102,38 +127,70 @@ public class InvariantPropertyTests(ITestOutputHelper output)
             < 83 => Complete(success: false),
             < 88 => Abandon(),
             < 94 => ChangeOrder(op.Order),
+            < 97 when c.Kernel != 0 => Tick(op),
             _ => BadFree(op),
         };
+
+        private string Tick(Op op)
+        {
+            var cpu = op.Pick % c.Cpus;
+            var total = _zone.FreePages + _zone.PerCpuPages;
+            if (op.Pick % 8 == 0)
+            {
+                var merged = _zone.DrainPerCpu(cpu);
+                Assert.Equal(0, _zone.PerCpuState(cpu).Count);
+                Assert.Equal(total, _zone.FreePages + _zone.PerCpuPages);
+                return $"drained cpu {cpu} (merged up to {merged})";
+            }
+            var tick = _zone.DecayPerCpuHigh(cpu);
+            var state = _zone.PerCpuState(cpu);
+            // 6.12's tick leaves no more than high on the list; high never drops below highMin (it may
+            // stay above highMax for a while when huge pages filled the list, as in the kernel).
+            Assert.True(state.Count <= state.High || c.Kernel == 1, $"cpu {cpu} holds {state.Count} over high {state.High}");
+            Assert.True(state.High >= state.HighMin, $"cpu {cpu}: high {state.High} below highMin {state.HighMin}");
+            Assert.Equal(total, _zone.FreePages + _zone.PerCpuPages);
+            Saw(Seen.Ticked);
+            return $"ticked cpu {cpu}: {state} ({tick})";
+        }
 
         private string Allocate(Op op)
         {
             var type = (Migratetype)(op.Pick % 5);
             var floor = (WatermarkLevel)(op.Pick / 5 % 4);
+            var cpu = op.Pick / 20 % c.Cpus;
             var freeBefore = _zone.FreePages;
+            var perCpuBefore = _zone.PerCpuPages;
             var allocatedBefore = _zone.AllocatedPages;
-            var result = _zone.Allocate(op.Order, type, floor);
+            var result = _zone.Allocate(op.Order, type, floor, cpu);
             if (result.Succeeded)
             {
                 var block = result.Block;
                 Assert.Equal(op.Order, block.Order);
                 Assert.Equal(0, block.Pfn & (block.Pages - 1));
                 Assert.Equal(op.Order, _zone.AllocatedOrderAt(block.Pfn));
-                Assert.Equal(freeBefore - block.Pages, _zone.FreePages);
+                Assert.Equal(freeBefore + perCpuBefore - block.Pages, _zone.FreePages + _zone.PerCpuPages);
                 Assert.DoesNotContain(_batch, b => Overlaps(b, block));
                 _held.Add(block);
                 if (_batch.Count > 0) Saw(Seen.AllocatedWhileOut);
                 return $"allocated {block} as {type}";
             }
             Assert.Equal(freeBefore, _zone.FreePages);
+            Assert.Equal(perCpuBefore, _zone.PerCpuPages);
             Assert.Equal(allocatedBefore, _zone.AllocatedPages);
             switch (result.Failure)
             {
                 case AllocationFailureReason.OutOfMemory:
                     Saw(Seen.OutOfMemory);
-                    // Every type Allocate may take from is empty at this order and above.
-                    foreach (var t in new[] { type, Migratetype.Unmovable, Migratetype.Movable, Migratetype.Reclaimable })
+                    // Every type Allocate may take from is empty at this order and above; a kernel
+                    // falls back only among Unmovable, Movable and Reclaimable.
+                    var types = c.Kernel != 0 && type > Migratetype.Reclaimable
+                        ? new[] { type }
+                        : new[] { type, Migratetype.Unmovable, Migratetype.Movable, Migratetype.Reclaimable };
+                    foreach (var t in types)
                         for (var o = op.Order; o <= MaxOrder; o++)
                             Assert.Equal(0, _zone.ListLength(o, t));
+                    if (_zone.HasPerCpuLists)
+                        Assert.Empty(_zone.PerCpuListBlocks(cpu, op.Order, type));
                     break;
                 case AllocationFailureReason.BelowWatermark:
                     Saw(Seen.BelowWatermark);
@@ -151,15 +208,23 @@ public class InvariantPropertyTests(ITestOutputHelper output)
             if (_held.Count == 0) return "nothing held";
             var index = op.Pick % _held.Count;
             var block = _held[index];
-            var result = _zone.Free(block.Pfn, block.Order);
+            var total = _zone.FreePages + _zone.PerCpuPages;
+            var result = _zone.Free(block.Pfn, block.Order, op.Pick / 7 % c.Cpus);
             Assert.True(result.Succeeded, $"free of held {block} refused: {result.Rejection}");
+            Assert.Equal(total + block.Pages, _zone.FreePages + _zone.PerCpuPages);
             var merged = result.Merged;
+            _held[index] = _held[^1];
+            _held.RemoveAt(_held.Count - 1);
+            if (result.OnPerCpuList)
+            {
+                Assert.Equal(block, merged);
+                Saw(result.HighestMergedOrder >= 0 ? Seen.FlushedPerCpu : Seen.KeptPerCpu);
+                return $"freed {block} to a per-CPU list (merged up to {result.HighestMergedOrder})";
+            }
             Assert.True(merged.Order >= block.Order && merged.Pfn <= block.Pfn && block.Pfn + block.Pages <= merged.Pfn + merged.Pages,
                 $"{block} freed into {merged}");
             Assert.True(_zone.IsFreeBlock(merged.Pfn, merged.Order));
             Assert.False(_zone.IsReported(merged.Pfn));
-            _held[index] = _held[^1];
-            _held.RemoveAt(_held.Count - 1);
             if (_batch.Count > 0) Saw(Seen.FreedWhileOut);
             return $"freed {block} into {merged}";
         }
@@ -259,7 +324,7 @@ public class InvariantPropertyTests(ITestOutputHelper output)
             var error = _zone.CheckInvariants();
             Assert.True(error is null, $"after {when}: {error}");
 
-            long free = 0, isolated = 0, allocated = 0, reserved = 0;
+            long free = 0, isolated = 0, allocated = 0, reserved = 0, perCpu = 0;
             var allocatedBlocks = new HashSet<Block>();
             foreach (var (block, kind, reported) in _zone.Blocks())
             {
@@ -270,12 +335,15 @@ public class InvariantPropertyTests(ITestOutputHelper output)
                     case PageKind.Isolated: isolated += block.Pages; break;
                     case PageKind.Allocated: allocated += block.Pages; allocatedBlocks.Add(block); break;
                     case PageKind.Reserved: reserved += block.Pages; break;
+                    case PageKind.PerCpu: perCpu += block.Pages; break;
                 }
             }
-            Assert.True(free + isolated + allocated + reserved == Spec.Pages, $"after {when}: pages do not add up");
+            Assert.True(free + perCpu + isolated + allocated + reserved == Spec.Pages, $"after {when}: pages do not add up");
             Assert.Equal(
-                (free, isolated, allocated, reserved),
-                (_zone.FreePages, _zone.IsolatedPages, _zone.AllocatedPages, _zone.ReservedPages));
+                (free, perCpu, isolated, allocated, reserved),
+                (_zone.FreePages, _zone.PerCpuPages, _zone.IsolatedPages, _zone.AllocatedPages, _zone.ReservedPages));
+            var onLists = Enumerable.Range(0, _zone.Cpus).Sum(cpu => _zone.PerCpuState(cpu).Count);
+            Assert.Equal(perCpu, onLists);
 
             // Blocks() tiles the zone, so a held block listed as allocated is covered by no free block.
             Assert.True(allocatedBlocks.SetEquals(_held),

@@ -62,6 +62,13 @@ internal static class PlainZoneKit
         }
         for (var pb = zone.StartPfn >> PageblockOrder; pb <= (zone.EndPfn - 1) >> PageblockOrder; pb++)
             text.Append((int)zone.PageblockTypeOf(Math.Max(zone.StartPfn, pb << PageblockOrder)));
+        for (var cpu = 0; cpu < zone.Cpus; cpu++)
+        {
+            text.Append($"\ncpu {cpu} {zone.PerCpuState(cpu)} ");
+            foreach (var order in new[] { 0, 1, 2, 3, PageblockOrder })
+                foreach (var type in new[] { Migratetype.Unmovable, Migratetype.Movable, Migratetype.Reclaimable })
+                    text.Append($"{order}{type}:[{string.Join(',', zone.PerCpuListBlocks(cpu, order, type))}] ");
+        }
         return text.ToString();
     }
 

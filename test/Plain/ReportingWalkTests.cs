@@ -120,7 +120,7 @@ public class ReportingWalkTests
         Assert.Equal(Migratetype.Movable, zone.PageblockTypeOf(4096));
         Assert.Equal(Migratetype.Movable, zone.PageblockTypeOf(4608));
         Assert.Equal(Migratetype.HighAtomic, zone.PageblockTypeOf(2048));
-        Assert.Equal(new long[] { 1024, 5120, 7168, 4096 }, List(zone, 10));
+        Assert.Equal(new long[] { 4096, 7168, 5120, 1024 }, List(zone, 10)); // drained last-isolated first
         Assert.Empty(List(zone, 10, Migratetype.Reclaimable));
         Assert.Equal(new long[] { 64 }, List(zone, 6));
         Assert.Equal(new long[] { 256 }, List(zone, 8));
@@ -218,9 +218,10 @@ public class ReportingWalkTests
         // The budget was per list: the Reclaimable list still went out, as the leftover.
         Assert.True(reports[2].IsLeftover);
         Assert.Equal(Blocks(10, 100352, 101376), reports[2].Batch);
-        // Block 64 (pfn 65536) found the budget spent: it leads the list, the reported ones behind it.
+        // Block 64 (pfn 65536) found the budget spent: it leads the list, the reported ones behind it,
+        // each batch drained last-isolated first.
         Assert.Equal(
-            Pfns(65536, 34).Concat(Pfns(0, 32)).Concat(Pfns(32768, 32)).Concat(new long[] { 100352, 101376 }),
+            Pfns(65536, 34).Concat(Pfns(0, 32).Reverse()).Concat(Pfns(32768, 32).Reverse()).Concat(new long[] { 101376, 100352 }),
             List(zone, 10));
         Assert.False(zone.IsReported(65536));
     }
@@ -239,21 +240,21 @@ public class ReportingWalkTests
         Assert.Equal(Blocks(5, 256, 192), walk.Advance().Batch);
         var second = walk.Complete(success: true).Next;
         Assert.Equal(Blocks(5, 128, 64), second.Batch);
-        Assert.Equal(new long[] { 0, 256, 192 }, List(zone, 5));
+        Assert.Equal(new long[] { 0, 192, 256 }, List(zone, 5));
 
         // R14 while the second report is out: the waiting head 0 is allocated, and 576 is freed to the tail
-        // behind the reported 256 and 192 (its higher buddy, 512 order 6, is free: R3).
+        // behind the reported 192 and 256 (its higher buddy, 512 order 6, is free: R3).
         Assert.Equal(new Block(0, 5), zone.Allocate(5).Block);
         zone.Free(512, 5);
         Assert.Equal(new Block(512, 6), zone.Free(544, 5).Merged);
         zone.Free(576, 5);
-        Assert.Equal(new long[] { 256, 192, 576 }, List(zone, 5));
+        Assert.Equal(new long[] { 192, 256, 576 }, List(zone, 5));
 
         var third = walk.Complete(success: true).Next;
 
         // 576 found the budget spent: it now leads, and the reported blocks before it went to the back.
         Assert.True(walk.RequestAnotherPass);
-        Assert.Equal(new long[] { 576, 128, 64, 256, 192 }, List(zone, 5));
+        Assert.Equal(new long[] { 576, 64, 128, 192, 256 }, List(zone, 5));
         Assert.False(zone.IsReported(576));
         // The order-6 list has its own budget and goes out as the leftover.
         Assert.True(third.IsLeftover);
@@ -311,9 +312,9 @@ public class ReportingWalkTests
         Assert.Equal(32, flagged);
         Assert.Equal(Blocks(10, Pfns(34816, 6)), next.Batch);
         Assert.True(next.IsLeftover);
-        Assert.Equal(new long[] { 0, 1024 }.Concat(Pfns(2048, 32)), List(zone, 10));
+        Assert.Equal(new long[] { 0, 1024 }.Concat(Pfns(2048, 32).Reverse()), List(zone, 10));
         walk.Complete(success: true);
-        Assert.Equal(new long[] { 0, 1024 }.Concat(Pfns(2048, 38)), List(zone, 10));
+        Assert.Equal(new long[] { 0, 1024 }.Concat(Pfns(2048, 32).Reverse()).Concat(Pfns(34816, 6).Reverse()), List(zone, 10));
         Assert.Equal(40 * 1024, zone.ReportedPages);
     }
 
@@ -334,8 +335,8 @@ public class ReportingWalkTests
         var report = Assert.Single(reports);
         Assert.True(report.IsLeftover);
         Assert.Equal(Blocks(10, 0, 1024), report.Batch);
-        // Block 2 was refused and rotated to the head ahead of the reported 14 and 15; 0 and 1 were drained behind.
-        Assert.Equal(Pfns(2048, 12).Concat(new long[] { 14336, 15360, 0, 1024 }), List(zone, 10));
+        // Block 2 was refused and rotated to the head ahead of the reported 14 and 15; 1 and then 0 were drained behind.
+        Assert.Equal(Pfns(2048, 12).Concat(new long[] { 14336, 15360, 1024, 0 }), List(zone, 10));
         Assert.Equal(4 * 1024, zone.ReportedPages);
     }
 
@@ -399,7 +400,7 @@ public class ReportingWalkTests
 
         Assert.Equal(18, flagged);
         Assert.Equal(WalkStepKind.Finished, next.Kind);
-        Assert.Equal(new long[] { 0, 1024 }.Concat(Pfns(2048, 18)), List(zone, 10));
+        Assert.Equal(new long[] { 0, 1024 }.Concat(Pfns(2048, 18).Reverse()), List(zone, 10));
         Assert.Equal(20 * 1024, zone.ReportedPages);
         Assert.Equal(0, zone.IsolatedPages);
     }
@@ -423,8 +424,8 @@ public class ReportingWalkTests
         Assert.True(zone.IsFreeBlock(0, 10));
         Assert.False(zone.IsReported(0));
         Assert.Equal(31 * 1024, zone.ReportedPages);
-        // 512 was first in the batch, so the merged block 0 went to the tail first.
-        Assert.Equal(new long[] { 0 }.Concat(Pfns(1024, 31)), List(zone, 10));
+        // 512 was first in the batch, so it went back last: the merged block 0 is at the tail.
+        Assert.Equal(Pfns(1024, 31).Reverse().Concat(new long[] { 0 }), List(zone, 10));
         Assert.Null(zone.CheckInvariants());
     }
 
@@ -445,7 +446,7 @@ public class ReportingWalkTests
         Assert.Equal(1024, zone.ReportedPages);
         Assert.Equal(0, zone.IsolatedPages);
         // 33 waited and was rotated to the head; the failed batch is back at the tail, unflagged.
-        Assert.Equal(Pfns(33792, 7).Concat(new long[] { 0 }).Concat(Pfns(1024, 32)), List(zone, 10));
+        Assert.Equal(Pfns(33792, 7).Concat(new long[] { 0 }).Concat(Pfns(1024, 32).Reverse()), List(zone, 10));
         Assert.All(Pfns(1024, 32), pfn => Assert.False(zone.IsReported(pfn)));
         Assert.Null(zone.CheckInvariants());
     }

@@ -33,7 +33,7 @@ public sealed partial class ZoneFreeArea
     /// <summary>Checks I1-I4 in one scan. Returns the first violation, or null.</summary>
     public string? CheckInvariants()
     {
-        long free = 0, isolated = 0, allocated = 0, reserved = 0, reported = 0;
+        long free = 0, isolated = 0, allocated = 0, reserved = 0, reported = 0, perCpu = 0;
         var covered = 0L;
         var onList = 0L;
         for (long p = StartPfn; p < EndPfn;)
@@ -65,6 +65,7 @@ public sealed partial class ZoneFreeArea
                 case PageKind.Isolated: isolated += pages; break;
                 case PageKind.Allocated: allocated += pages; break;
                 case PageKind.Reserved: reserved += pages; break;
+                case PageKind.PerCpu: perCpu += pages; break;
             }
             covered += pages;
             p += pages;
@@ -78,7 +79,7 @@ public sealed partial class ZoneFreeArea
                 foreach (var p in ListBlocks(order, (Migratetype)t))
                 {
                     if (!IsFreeBlock(p, order)) return $"I3: list ({order}, {(Migratetype)t}) holds pfn {p}, which is not a free block of that order";
-                    if (PageblockTypeOf(p) != (Migratetype)t) return $"list ({order}, {(Migratetype)t}) holds pfn {p} of a {PageblockTypeOf(p)} pageblock";
+                    if (ListTypeOf(p) != (Migratetype)t) return $"list ({order}, {(Migratetype)t}) holds pfn {p}, which belongs on the {ListTypeOf(p)} list";
                     var back = _prev[p - StartPfn];
                     if (prev != (back == NoPage ? NoPage : StartPfn + back))
                         return $"list ({order}, {(Migratetype)t}) has a broken back link at pfn {p}";
@@ -97,7 +98,10 @@ public sealed partial class ZoneFreeArea
             if (perOrder != _nrFree[order]) return $"nrFree({order}) is {_nrFree[order]} but the lists hold {perOrder}";
         }
         if (covered != Pages) return $"I1: blocks cover {covered} of {Pages} pages";
-        if (free + isolated + allocated + reserved != Pages) return "I1: page kinds do not add up to the zone";
+        if (free + perCpu + isolated + allocated + reserved != Pages) return "I1: page kinds do not add up to the zone";
+        var (onPerCpuLists, perCpuError) = CheckPerCpuLists();
+        if (perCpuError is not null) return perCpuError;
+        if (onPerCpuLists != perCpu) return $"I1: {perCpu} pages are marked per-CPU but the per-CPU lists hold {onPerCpuLists}";
         if (onList != free) return $"I1: {free} free pages but {onList} on lists";
         if (free != FreePages) return $"I4: free page count {FreePages} but blocks on lists hold {free}";
         if (isolated != IsolatedPages) return $"isolated count {IsolatedPages} but {isolated} isolated";

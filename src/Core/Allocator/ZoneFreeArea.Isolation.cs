@@ -100,7 +100,7 @@ public sealed partial class ZoneFreeArea
         PutFree(pfn, order, fromReport: true);
         if (!flagReported || !IsFreeBlock(pfn, order)) return false;
         _state[pfn - StartPfn] |= ReportedBit;
-        _listReported[ListIndex(order, PageblockTypeOf(pfn))]++;
+        _listReported[ListIndex(order, ListTypeOf(pfn))]++;
         ReportedPages += 1L << order;
         return true;
     }

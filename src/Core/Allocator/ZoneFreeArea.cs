@@ -9,10 +9,23 @@ public readonly record struct AllocationResult(Block Block, AllocationFailureRea
     public bool Succeeded => Failure is null;
 }
 
-/// <summary>The outcome of a free: the block as it ended up after merging, or why the free was refused.</summary>
-public readonly record struct FreeResult(Block Merged, FreeRejectionReason? Rejection)
+/// <summary>
+/// The outcome of a free: the block as it ended up after merging (the freed block itself if it
+/// went to a per-CPU list), or why the free was refused. <paramref name="HighestMergedOrder"/> is
+/// the largest order any block reached on the buddy lists in this free (the freed block, or blocks
+/// a per-CPU list gave back), -1 if none did: R5 notifies on it.
+/// </summary>
+public readonly record struct FreeResult(Block Merged, FreeRejectionReason? Rejection, int HighestMergedOrder)
 {
+    public FreeResult(Block merged, FreeRejectionReason? rejection)
+        : this(merged, rejection, rejection is null ? merged.Order : -1)
+    {
+    }
+
     public bool Succeeded => Rejection is null;
+
+    /// <summary>R21: the freed block is on a per-CPU list, not on the buddy lists.</summary>
+    public bool OnPerCpuList { get; init; }
 }
 
 /// <summary>
@@ -47,6 +60,8 @@ public sealed partial class ZoneFreeArea
     private readonly long[] _nrFree = new long[OrderCount];
     private readonly Migratetype[] _pageblockTypes;
     private readonly long _firstPageblock;
+    // Free blocks whose list is not their pageblock's type (the kernel allows it in places): by page index.
+    private readonly Dictionary<int, Migratetype> _listTypeOverrides = new();
 
     public ZoneFreeArea(ZoneSpec spec)
     {
@@ -72,20 +87,29 @@ public sealed partial class ZoneFreeArea
 
         var reservedEnd = StartPfn + spec.ReservedPages;
         var allocatedEnd = EndPfn - spec.FreePages;
-        // The kernel's own memory sits in unmovable pageblocks.
-        for (var pb = _firstPageblock; pb < _firstPageblock + _pageblockTypes.Length; pb++)
-            if (pb << PageblockOrder < allocatedEnd)
-                _pageblockTypes[pb - _firstPageblock] = Migratetype.Unmovable;
+        Kernel = spec.Kernel;
+        // The kernel boots with every pageblock Movable; without a kernel, the model puts the
+        // kernel's own memory in Unmovable pageblocks.
+        if (Kernel is null)
+            for (var pb = _firstPageblock; pb < _firstPageblock + _pageblockTypes.Length; pb++)
+                if (pb << PageblockOrder < allocatedEnd)
+                    _pageblockTypes[pb - _firstPageblock] = Migratetype.Unmovable;
+        var perCpuStart = allocatedEnd - (Kernel?.InitialPerCpuPages ?? 0);
 
         foreach (var block in CarveAligned(StartPfn, reservedEnd))
         {
             SetHead(block.Pfn, PageKind.Reserved, block.Order, reported: false);
             ReservedPages += block.Pages;
         }
-        foreach (var block in CarveAligned(reservedEnd, allocatedEnd))
+        foreach (var block in CarveAligned(reservedEnd, perCpuStart))
         {
             SetHead(block.Pfn, PageKind.Allocated, block.Order, reported: false);
             AllocatedPages += block.Pages;
+        }
+        if (Kernel is not null)
+        {
+            _tunesHigh = Kernel.Profile.TunesHigh;
+            _perCpu = CreatePerCpuLists(Kernel, perCpuStart, allocatedEnd);
         }
         foreach (var block in CarveAligned(allocatedEnd, EndPfn))
         {
@@ -96,6 +120,8 @@ public sealed partial class ZoneFreeArea
     }
 
     public string Name { get; }
+    /// <summary>The guest kernel this zone follows, or null for the model without per-CPU lists.</summary>
+    public ZoneKernelSpec? Kernel { get; }
     public long StartPfn { get; }
     public long Pages { get; }
     public long EndPfn => StartPfn + Pages;
@@ -137,6 +163,15 @@ public sealed partial class ZoneFreeArea
         if (w is null) return "watermarks are missing";
         if (w.Min < 0 || w.Low < w.Min || w.High < w.Low)
             return $"watermarks must satisfy 0 <= min <= low <= high (got {w.Min}, {w.Low}, {w.High})";
+        if (spec.Kernel is { } kernel)
+        {
+            if (kernel.Profile is null) return "kernel profile is missing";
+            if (kernel.Cpus is < 1 or > MaxCpus) return $"cpus {kernel.Cpus} is not within 1..{MaxCpus}";
+            if (kernel.PerCpu is null) return "per-CPU list sizing is missing";
+            if (kernel.PerCpu.Validate() is { } pcpError) return $"per-CPU lists: {pcpError}";
+            if (kernel.InitialPerCpuPages < 0 || kernel.InitialPerCpuPages > spec.Pages - spec.FreePages - spec.ReservedPages)
+                return $"per-CPU count {kernel.InitialPerCpuPages} does not fit in the {spec.Pages - spec.FreePages - spec.ReservedPages} pages below the free ones";
+        }
         return null;
     }
 
@@ -164,18 +199,31 @@ public sealed partial class ZoneFreeArea
     {
         if (!Contains(pfn, 0)) throw new ArgumentOutOfRangeException(nameof(pfn), $"pfn {pfn} is outside zone {Name}");
         var index = (pfn >> PageblockOrder) - _firstPageblock;
-        var old = _pageblockTypes[index];
-        if (old == type) return;
+        var before = _pageblockTypes[index];
+        if (before == type) return;
         _pageblockTypes[index] = type;
+        MovePageblockFreeBlocks(pfn, type, before);
+    }
+
+    /// <summary>
+    /// Moves the free blocks that start in <paramref name="pfn"/>'s pageblock to the tails of
+    /// <paramref name="type"/>'s lists; a block that starts in an earlier pageblock keeps its list.
+    /// <paramref name="before"/> is the pageblock's type before any change the caller made.
+    /// Returns the free pages moved.
+    /// </summary>
+    private long MovePageblockFreeBlocks(long pfn, Migratetype type, Migratetype before)
+    {
         var first = Math.Max(StartPfn, (pfn >> PageblockOrder) << PageblockOrder);
         var last = Math.Min(EndPfn, ((pfn >> PageblockOrder) + 1) << PageblockOrder);
-        // Free blocks that start in this pageblock sit on the old type's list; a block that starts
-        // in an earlier pageblock keeps the list of that one.
+        long moved = 0;
         for (var p = first; p < last; p++)
         {
             var s = _state[p - StartPfn];
             if (KindOf(s) != PageKind.Free) continue;
             var order = s & OrderMask;
+            var old = _listTypeOverrides.Count != 0 && _listTypeOverrides.TryGetValue((int)(p - StartPfn), out var listed) ? listed : before;
+            moved += 1L << order;
+            if (old == type) continue;
             RemoveFromList(p, order, old);
             AddToList(p, order, type, toTail: true);
             if ((s & ReportedBit) != 0)
@@ -184,7 +232,12 @@ public sealed partial class ZoneFreeArea
                 _listReported[ListIndex(order, type)]++;
             }
         }
+        return moved;
     }
+
+    /// <summary>The list a free block is on: its pageblock's type unless the kernel put it elsewhere.</summary>
+    internal Migratetype ListTypeOf(long pfn) =>
+        _listTypeOverrides.Count != 0 && _listTypeOverrides.TryGetValue((int)(pfn - StartPfn), out var type) ? type : PageblockTypeOf(pfn);
 
     // ---- Internals ----
 
@@ -230,13 +283,10 @@ public sealed partial class ZoneFreeArea
 
     // kernel: __free_one_page, the migratetype check at pageblock order and above (R2)
     /// <summary>Buddies across pageblocks of incompatible migratetypes do not merge at order >= 9.</summary>
-    private bool MayMerge(long pfn, long buddy, int order)
-    {
-        if (order < PageblockOrder) return true;
-        var a = PageblockTypeOf(pfn);
-        var b = PageblockTypeOf(buddy);
-        return a == b || (IsMergeable(a) && IsMergeable(b));
-    }
+    private bool MayMerge(long pfn, long buddy, int order) =>
+        order < PageblockOrder || Compatible(PageblockTypeOf(pfn), PageblockTypeOf(buddy));
+
+    private static bool Compatible(Migratetype a, Migratetype b) => a == b || (IsMergeable(a) && IsMergeable(b));
 
     private static bool IsMergeable(Migratetype t) => t is Migratetype.Unmovable or Migratetype.Movable or Migratetype.Reclaimable;
 
@@ -244,6 +294,9 @@ public sealed partial class ZoneFreeArea
     /// <summary>Merges a block that is no longer allocated or isolated and puts it on a list.</summary>
     private Block PutFree(long pfn, int order, bool fromReport)
     {
+        // A zone that follows a kernel frees with the type of the freeing page's pageblock, as the
+        // kernel does; the model without one keeps the merged block on its own pageblock's list.
+        if (Kernel is not null) return PutFree(pfn, order, fromReport, PageblockTypeOf(pfn));
         FreePages += 1L << order;
         while (order < MaxOrder)
         {
@@ -258,6 +311,34 @@ public sealed partial class ZoneFreeArea
         var toTail = fromReport || HigherBuddyIsFree(pfn, order);
         SetHead(pfn, PageKind.Free, order, reported: false);
         AddToList(pfn, order, PageblockTypeOf(pfn), toTail);
+        return new Block(pfn, order);
+    }
+
+    /// <summary>
+    /// The kernel's free of one block with the freeing page's migratetype <paramref name="type"/>:
+    /// merging at a pageblock or more needs a compatible buddy; on 6.12 an absorbed buddy pageblock
+    /// of another type takes the freeing type; the merged block goes on <paramref name="type"/>'s list.
+    /// </summary>
+    private Block PutFree(long pfn, int order, bool fromReport, Migratetype type)
+    {
+        FreePages += 1L << order;
+        while (order < MaxOrder)
+        {
+            var buddy = pfn ^ (1L << order);
+            if (!IsFreeBlock(buddy, order)) break;
+            var buddyType = PageblockTypeOf(buddy);
+            if (order >= PageblockOrder && !Compatible(type, buddyType)) break;
+            UnlinkFreeBlock(buddy, order);
+            ClearHead(buddy);
+            if (order >= PageblockOrder && buddyType != type && _tunesHigh)
+                for (var pb = buddy; pb < buddy + (1L << order); pb += PageblockPages)
+                    _pageblockTypes[(pb >> PageblockOrder) - _firstPageblock] = type;
+            pfn = Math.Min(pfn, buddy);
+            order++;
+        }
+        var toTail = fromReport || HigherBuddyIsFree(pfn, order);
+        SetHead(pfn, PageKind.Free, order, reported: false);
+        AddToList(pfn, order, type, toTail);
         return new Block(pfn, order);
     }
 
@@ -280,7 +361,7 @@ public sealed partial class ZoneFreeArea
 
     private void UnlinkFreeBlock(long pfn, int order)
     {
-        var type = PageblockTypeOf(pfn);
+        var type = ListTypeOf(pfn);
         RemoveFromList(pfn, order, type);
         var index = pfn - StartPfn;
         if ((_state[index] & ReportedBit) != 0)
@@ -318,6 +399,7 @@ public sealed partial class ZoneFreeArea
         }
         _listLengths[list]++;
         _nrFree[order]++;
+        if (type != PageblockTypeOf(pfn)) _listTypeOverrides[index] = type;
     }
 
     private void RemoveFromList(long pfn, int order, Migratetype type)
@@ -331,6 +413,7 @@ public sealed partial class ZoneFreeArea
         _next[index] = _prev[index] = NoPage;
         _listLengths[list]--;
         _nrFree[order]--;
+        if (_listTypeOverrides.Count != 0) _listTypeOverrides.Remove(index);
     }
 }
 
@@ -343,4 +426,6 @@ public enum PageKind : byte
     Allocated = 2,
     Isolated = 3,
     Reserved = 4,
+    /// <summary>A free block on a per-CPU list (R21): not on the buddy lists, not in the zone's free pages.</summary>
+    PerCpu = 5,
 }

@@ -35,9 +35,11 @@ public sealed record Watermarks(long Min, long Low, long High);
 /// <summary>
 /// One zone as a guest describes it: <paramref name="Pages"/> pages from <paramref name="StartPfn"/>;
 /// the first <c>ReservedPages</c> are not managed, the next <c>Pages - FreePages - ReservedPages</c>
-/// are allocated (the guest kernel's own memory), the rest is free.
+/// are allocated (the guest kernel's own memory), the rest is free. With <paramref name="Kernel"/> the
+/// zone follows that kernel (per-CPU page lists, pageblocks, fallback); without it, it keeps no
+/// per-CPU lists and its kernel memory sits in Unmovable pageblocks.
 /// </summary>
-public sealed record ZoneSpec(string Name, long StartPfn, long Pages, long FreePages, Watermarks Watermarks, long ReservedPages = 0);
+public sealed record ZoneSpec(string Name, long StartPfn, long Pages, long FreePages, Watermarks Watermarks, long ReservedPages = 0, ZoneKernelSpec? Kernel = null);
 
 /// <summary>A block of 2^Order pages starting at an aligned Pfn.</summary>
 public readonly record struct Block(long Pfn, int Order)

@@ -11,6 +11,8 @@ public enum AllocationFailureReason
     OutOfMemory,
     /// <summary>A block exists, but taking it would leave the zone at or below the requested watermark.</summary>
     BelowWatermark,
+    /// <summary>The CPU is not one of the zone's.</summary>
+    InvalidCpu,
 }
 
 /// <summary>Why a free was refused. A refused free changes nothing.</summary>
@@ -24,6 +26,8 @@ public enum FreeRejectionReason
     Isolated,
     Reserved,
     OrderMismatch,
+    /// <summary>The CPU is not one of the zone's.</summary>
+    InvalidCpu,
 }
 
 /// <summary>Which watermark an allocation must leave the zone above.</summary>

@@ -204,8 +204,10 @@ public sealed class ZoneReportingWalk
     private int Drain(bool success)
     {
         var flagged = 0;
-        foreach (var block in _batch)
-            if (_zone.PutBack(block.Pfn, block.Order, success))
+        // The kernel fills its scatterlist from the end and drains it from the start: the block
+        // isolated last goes back first.
+        for (var i = _batch.Count - 1; i >= 0; i--)
+            if (_zone.PutBack(_batch[i].Pfn, _batch[i].Order, success))
                 flagged++;
         _batch.Clear();
         _awaitingReport = false;
