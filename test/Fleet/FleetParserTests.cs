@@ -105,7 +105,7 @@ public sealed class FleetParserTests : IDisposable
             Mutate(r => r["guests"]![0]!["scenario"] = "nope"));
         AssertError("guests[0].scenario: \"missing.json\" is not a file (paths are relative to the fleet file)", Mutate(r => r["guests"]![0]!["scenario"] = "missing.json"));
         AssertError("guests[0].stagger: 40s starts guest 1 of this entry at or after the fleet's end (40s)", Mutate(r => r["guests"]![0]!["stagger"] = "40s"));
-        AssertError("guests[0].scenario.workload[0].size: \"12XB\" is not a size", Mutate(r => r["guests"]![0]!["scenario"] = JsonNode.Parse(
+        AssertError("guests[0].scenario.workload[0].size: \"12XB\" is not a size (a number and B, KiB, MiB or GiB, such as 512MiB)", Mutate(r => r["guests"]![0]!["scenario"] = JsonNode.Parse(
             """{ "name": "x", "guest": { "memory": "1GiB" }, "workload": [ { "at": "0s", "op": "allocate", "id": "a", "size": "12XB" } ] }""")));
         AssertError("seed: 2147483647 + guest number 1 is over 2147483647", Mutate(r => r["seed"] = int.MaxValue));
     }
