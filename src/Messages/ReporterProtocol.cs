@@ -8,14 +8,33 @@ public interface IReporterQuery { }
 /// <summary>What the reporter publishes on the event stream, for observers.</summary>
 public interface IPageReportingEvent { }
 
-public enum ReporterState { Idle, Requested, Active }
+/// <summary>R6: the reporter's three states.</summary>
+public enum ReporterState
+{
+    /// <summary>No pass is waiting or running; a notification arms the timer.</summary>
+    Idle,
+    /// <summary>A pass is due when the timer fires; notifications change nothing more.</summary>
+    Requested,
+    /// <summary>A pass is running; a notification makes it arm the timer again when it ends (R13).</summary>
+    Active,
+}
 
+/// <summary>Ask the reporter for its state and counters; answered with <see cref="ReporterStatus"/>.</summary>
 public sealed record GetReporterStatus : IReporterQuery
 {
+    /// <summary>The one instance.</summary>
     public static readonly GetReporterStatus Instance = new();
     private GetReporterStatus() { }
 }
 
+/// <summary>The answer to <see cref="GetReporterStatus"/>.</summary>
+/// <param name="State">The reporter's state now (R6).</param>
+/// <param name="DeviceAttached">Whether a device is registered, so passes report to it.</param>
+/// <param name="ReportingOrder">The order the next pass walks from (R18, R20).</param>
+/// <param name="Passes">Passes started since the guest started.</param>
+/// <param name="Reports">Reports handed to a device, failed ones included.</param>
+/// <param name="FailedReports">Reports the device refused or did not answer in time (R12, R16).</param>
+/// <param name="ReportedBytes">Bytes in reports that succeeded.</param>
 public sealed record ReporterStatus(
     ReporterState State,
     bool DeviceAttached,

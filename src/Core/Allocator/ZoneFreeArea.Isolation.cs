@@ -105,6 +105,7 @@ public sealed partial class ZoneFreeArea
         return true;
     }
 
+    /// <summary>The pages of the watermark <paramref name="level"/>; 0 for <see cref="WatermarkLevel.None"/>.</summary>
     public long WatermarkPages(WatermarkLevel level) => level switch
     {
         WatermarkLevel.Min => Watermarks.Min,

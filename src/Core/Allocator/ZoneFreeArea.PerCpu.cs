@@ -11,6 +11,7 @@ namespace PageReportingActors.Allocator;
 /// </summary>
 public sealed partial class ZoneFreeArea
 {
+    /// <summary>The most CPUs a zone's kernel description may name.</summary>
     public const int MaxCpus = 1024;
 
     private readonly PerCpuLists[]? _perCpu;

@@ -6,13 +6,16 @@ namespace PageReportingActors.Allocator;
 /// <summary>A block as the zone holds it: where it starts, its order, what it is.</summary>
 public readonly record struct ZoneBlock(long Pfn, int Order, PageKind Kind, bool Reported)
 {
+    /// <summary>Pages in the block: 2^Order.</summary>
     public long Pages => 1L << Order;
+    /// <summary>Whether the block of <paramref name="order"/> at <paramref name="pfn"/> lies wholly inside this one.</summary>
     public bool Contains(long pfn, int order) => pfn >= Pfn && pfn + (1L << order) <= Pfn + Pages;
 }
 
 /// <summary>Why a claim of a pfn range was refused. A refused claim changes nothing.</summary>
 public enum ClaimRefusal
 {
+    /// <summary>Not refused: the claim was made.</summary>
     None,
     /// <summary>Part of the range is lent to the device (R4): nobody may touch it until it comes back.</summary>
     Isolated,

@@ -6,6 +6,7 @@ namespace PageReportingActors.Allocator;
 /// <summary>The outcome of an allocation: a block, or why there is none.</summary>
 public readonly record struct AllocationResult(Block Block, AllocationFailureReason? Failure)
 {
+    /// <summary>Whether a block was allocated.</summary>
     public bool Succeeded => Failure is null;
 }
 
@@ -17,11 +18,13 @@ public readonly record struct AllocationResult(Block Block, AllocationFailureRea
 /// </summary>
 public readonly record struct FreeResult(Block Merged, FreeRejectionReason? Rejection, int HighestMergedOrder)
 {
+    /// <summary>A free whose highest merged order is the merged block's, or -1 when refused.</summary>
     public FreeResult(Block merged, FreeRejectionReason? rejection)
         : this(merged, rejection, rejection is null ? merged.Order : -1)
     {
     }
 
+    /// <summary>Whether the block was freed.</summary>
     public bool Succeeded => Rejection is null;
 
     /// <summary>R21: the freed block is on a per-CPU list, not on the buddy lists.</summary>
@@ -63,6 +66,8 @@ public sealed partial class ZoneFreeArea
     // Free blocks whose list is not their pageblock's type (the kernel allows it in places): by page index.
     private readonly Dictionary<int, Migratetype> _listTypeOverrides = new();
 
+    /// <summary>A zone laid out as <paramref name="spec"/> describes: reserved pages first, then allocated ones (with a kernel, the last of them start on the per-CPU lists), the rest free in the largest aligned blocks.</summary>
+    /// <exception cref="ArgumentException">The description is unusable (see <see cref="Validate"/>).</exception>
     public ZoneFreeArea(ZoneSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -119,12 +124,17 @@ public sealed partial class ZoneFreeArea
         }
     }
 
+    /// <summary>The zone's name ("DMA32", "Normal", ...).</summary>
     public string Name { get; }
     /// <summary>The guest kernel this zone follows, or null for the model without per-CPU lists.</summary>
     public ZoneKernelSpec? Kernel { get; }
+    /// <summary>The zone's first page frame.</summary>
     public long StartPfn { get; }
+    /// <summary>The zone's size in pages, managed or not.</summary>
     public long Pages { get; }
+    /// <summary>The first page frame after the zone.</summary>
     public long EndPfn => StartPfn + Pages;
+    /// <summary>The zone's min, low and high watermarks, in pages.</summary>
     public Watermarks Watermarks { get; }
 
     /// <summary>Pages in free blocks on the lists (I4).</summary>
@@ -133,7 +143,9 @@ public sealed partial class ZoneFreeArea
     public long ReportedPages { get; private set; }
     /// <summary>Pages lent to the device (R4).</summary>
     public long IsolatedPages { get; private set; }
+    /// <summary>Pages in allocated blocks.</summary>
     public long AllocatedPages { get; private set; }
+    /// <summary>Pages the allocator does not manage.</summary>
     public long ReservedPages { get; }
 
     /// <summary>Free blocks of <paramref name="order"/> over all migratetypes.</summary>
@@ -189,6 +201,7 @@ public sealed partial class ZoneFreeArea
         }
     }
 
+    /// <summary>The migratetype of the pageblock <paramref name="pfn"/> lies in.</summary>
     public Migratetype PageblockTypeOf(long pfn) => _pageblockTypes[(pfn >> PageblockOrder) - _firstPageblock];
 
     /// <summary>
@@ -422,9 +435,13 @@ public enum PageKind : byte
 {
     /// <summary>Not a block head: a page inside a larger block.</summary>
     None = 0,
+    /// <summary>The head of a free block on a buddy list.</summary>
     Free = 1,
+    /// <summary>The head of an allocated block.</summary>
     Allocated = 2,
+    /// <summary>The head of a block lent to the device (R4).</summary>
     Isolated = 3,
+    /// <summary>The head of a block the allocator does not manage.</summary>
     Reserved = 4,
     /// <summary>A free block on a per-CPU list (R21): not on the buddy lists, not in the zone's free pages.</summary>
     PerCpu = 5,

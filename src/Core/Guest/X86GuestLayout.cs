@@ -12,12 +12,20 @@ namespace PageReportingActors.Guest;
 /// </summary>
 public static class X86GuestLayout
 {
+    /// <summary>End of the DMA zone: 16 MiB.</summary>
     public const long DmaEndPfn = 4096;                   // 16 MiB
+    /// <summary>End of RAM below 4 GiB: 3 GiB; above it lies the PCI hole.</summary>
     public const long LowRamEndPfn = 3L << (30 - PageShift); // 3 GiB
+    /// <summary>Start of the Normal zone: 4 GiB.</summary>
     public const long NormalStartPfn = 1L << (32 - PageShift); // 4 GiB
+    /// <summary>Pages of the DMA zone the kernel holds at boot.</summary>
     public const long DmaKernelPages = 288;
+    /// <summary>The smallest guest laid out: 64 MiB.</summary>
     public const long MinimumBytes = 64L << 20;
 
+    /// <summary>The zones of a guest with <paramref name="bytes"/> of memory, in pfn order.</summary>
+    /// <param name="bytes">Guest memory: at least <see cref="MinimumBytes"/>, a whole number of pages.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The size is below the minimum or not a whole number of pages.</exception>
     public static IReadOnlyList<ZoneSpec> ForMemory(long bytes)
     {
         if (bytes < MinimumBytes)

@@ -32,6 +32,7 @@ public sealed class KernelProfile
     /// <summary>True where <c>high</c> moves between highMin and highMax (6.3 and later).</summary>
     public bool TunesHigh { get; }
 
+    /// <summary>Every kernel the model follows.</summary>
     public static IReadOnlyList<KernelProfile> All { get; } = [Linux6_1, Linux6_12];
 
     /// <summary>The profile named <paramref name="name"/>, or a clear error naming the ones there are.</summary>
@@ -64,6 +65,7 @@ public sealed class KernelProfile
         return new PerCpuSizing(batch, highMin, highMax, highMin);
     }
 
+    /// <summary>The profile's <see cref="Name"/>.</summary>
     public override string ToString() => Name;
 }
 

@@ -6,6 +6,8 @@ namespace PageReportingActors.Replay;
 /// <summary>Opens a trace or snapshot that may be plain, gzip or xz, told apart by its first bytes.</summary>
 public static class CompressedInput
 {
+    /// <summary>Opens the file at <paramref name="path"/> for reading, decompressed if it is gzip or xz.</summary>
+    /// <exception cref="ReplayInputException">There is no such file.</exception>
     public static Stream Open(string path)
     {
         if (!File.Exists(path)) throw new ReplayInputException($"{path}: no such file");

@@ -10,6 +10,7 @@ namespace PageReportingActors.Replay;
 /// </summary>
 public sealed class KpageflagsSnapshot
 {
+    /// <summary>The bit of <c>KPF_BUDDY</c> in a flag word: the page is free in the buddy lists.</summary>
     public const int BuddyBit = 10;
     private readonly ulong[] _buddy;
 
@@ -22,8 +23,10 @@ public sealed class KpageflagsSnapshot
     /// <summary>The pfns the snapshot covers (read up to <c>requiredPfns</c>).</summary>
     public long Pfns { get; }
 
+    /// <summary>Whether <paramref name="pfn"/> was free in the buddy lists; false beyond the snapshot.</summary>
     public bool IsBuddy(long pfn) => (uint)pfn < (ulong)Pfns && (_buddy[pfn >> 6] & (1UL << (int)(pfn & 63))) != 0;
 
+    /// <summary>Pages in <paramref name="start"/>..<paramref name="end"/> - 1 that were free in the buddy lists.</summary>
     public long BuddyPages(long start, long end)
     {
         long n = 0;
@@ -31,6 +34,8 @@ public sealed class KpageflagsSnapshot
         return n;
     }
 
+    /// <summary>Reads the snapshot file at <paramref name="path"/> (plain, gzip or xz) as <see cref="Read"/> does.</summary>
+    /// <exception cref="ReplayInputException">The file is missing or too short.</exception>
     public static KpageflagsSnapshot Load(string path, long requiredPfns)
     {
         using var stream = CompressedInput.Open(path);

@@ -22,6 +22,7 @@ public enum ReplayEffectKind : byte
 /// <summary>The outcome of one event: which zone, and what the host must know.</summary>
 public readonly record struct ReplayEffect(ReplayEffectKind Kind, int Zone, Block Block)
 {
+    /// <summary>Whether this effect notifies the reporter (R5): a block that reached the buddy lists at <paramref name="reportingOrder"/> or above.</summary>
     public bool Notifies(int reportingOrder) => Kind == ReplayEffectKind.FreedToBuddy && Block.Order >= reportingOrder;
 }
 
@@ -45,6 +46,7 @@ public readonly record struct ReplayEffect(ReplayEffectKind Kind, int Zone, Bloc
 /// </remarks>
 public sealed class ReplayEngine
 {
+    /// <summary>How many contradictions of each kind are kept as examples.</summary>
     public const int ExamplesPerKind = 5;
     private const short User = 0;
     private const short PendingUser = -1;
@@ -57,6 +59,10 @@ public sealed class ReplayEngine
     private readonly List<ReplayConflict> _examples = [];
     private long[] _pcpPagesByCpu = new long[4];
 
+    /// <summary>An engine over the guest's zones, laid out as they start (their allocated blocks count as in use since the start).</summary>
+    /// <param name="zones">The zones in pfn order, not overlapping.</param>
+    /// <param name="zoneHasCpuLists">Per zone, whether frees of per-CPU orders stay on a CPU's list; all true when null.</param>
+    /// <exception cref="ArgumentException">No zones, zones out of order or overlapping, or a flag count that does not match.</exception>
     public ReplayEngine(IReadOnlyList<ZoneFreeArea> zones, IReadOnlyList<bool>? zoneHasCpuLists = null)
     {
         ArgumentNullException.ThrowIfNull(zones);
@@ -78,20 +84,28 @@ public sealed class ReplayEngine
     public long OutsideGuest { get; private set; }
     /// <summary>Events whose pfn is not aligned to their order (no block can start there), skipped.</summary>
     public long Misaligned { get; private set; }
+    /// <summary>Events applied to a zone (neither deferred nor skipped), deferred ones counted when they apply.</summary>
     public long Applied { get; private set; }
+    /// <summary>Contradictions of <paramref name="kind"/> found so far.</summary>
     public long Conflicts(ReplayConflictKind kind) => _conflicts[(int)kind];
+    /// <summary>Contradictions of every kind found so far.</summary>
     public long TotalConflicts => _conflicts.Sum();
     /// <summary>The first <see cref="ExamplesPerKind"/> contradictions of each kind, in trace order.</summary>
     public IReadOnlyList<ReplayConflict> Examples => _examples;
 
+    /// <summary>Number of zones.</summary>
     public int ZoneCount => _zones.Length;
+    /// <summary>The allocator of zone <paramref name="index"/>.</summary>
     public ZoneFreeArea Zone(int index) => _zones[index].Area;
     /// <summary>Pages on the per-CPU lists of one zone (all CPUs).</summary>
     public long PcpPages(int zone) => _zones[zone].PcpPages;
+    /// <summary>Pages on the per-CPU lists of all zones and CPUs.</summary>
     public long TotalPcpPages => _zones.Sum(z => z.PcpPages);
     /// <summary>Pages on one CPU's lists (all zones).</summary>
     public long PcpPagesOnCpu(int cpu) => cpu < _pcpPagesByCpu.Length ? _pcpPagesByCpu[cpu] : 0;
+    /// <summary>Whether events of <paramref name="zone"/> wait for a lent batch to come back.</summary>
     public bool HasDeferred(int zone) => _zones[zone].Deferred.Count > 0;
+    /// <summary>Events of <paramref name="zone"/> waiting for a lent batch to come back.</summary>
     public int DeferredCount(int zone) => _zones[zone].Deferred.Count;
 
     /// <summary>The zone holding [pfn, pfn + 2^order), or -1.</summary>

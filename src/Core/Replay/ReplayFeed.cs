@@ -12,6 +12,8 @@ public sealed class ReplayFeed : IDisposable
     private TraceEvent _next;
     private bool _haveNext;
 
+    /// <summary>A feed that reads <paramref name="reader"/> and applies its events to <paramref name="engine"/>; reads the first event at once.</summary>
+    /// <exception cref="ReplayInputException">The trace holds none of the five events.</exception>
     public ReplayFeed(TraceReader reader, ReplayEngine engine)
     {
         _reader = reader;
@@ -21,7 +23,9 @@ public sealed class ReplayFeed : IDisposable
         if (!_haveNext) _reader.EnsureHadEvents();
     }
 
+    /// <summary>The engine the events are applied to.</summary>
     public ReplayEngine Engine { get; }
+    /// <summary>What the reader has seen so far.</summary>
     public TraceCounts Counts => _reader.Counts;
 
     /// <summary>The timestamp of the next event, or null when the trace is done.</summary>
@@ -45,5 +49,6 @@ public sealed class ReplayFeed : IDisposable
         return applied;
     }
 
+    /// <summary>Closes the trace.</summary>
     public void Dispose() => _reader.Dispose();
 }

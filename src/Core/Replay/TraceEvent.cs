@@ -29,8 +29,10 @@ public readonly record struct TraceEvent(
     bool PercpuRefill,
     long Line)
 {
+    /// <summary>The timestamp in seconds of guest uptime.</summary>
     public double Seconds => TimestampNanos / 1e9;
 
+    /// <summary>The tracepoint's name in ftrace's output, such as <c>mm_page_alloc</c>.</summary>
     public static string NameOf(TraceEventKind kind) => kind switch
     {
         TraceEventKind.Alloc => "mm_page_alloc",
@@ -41,5 +43,6 @@ public readonly record struct TraceEvent(
         _ => kind.ToString(),
     };
 
+    /// <summary>Number of <see cref="TraceEventKind"/> values.</summary>
     public const int KindCount = 5;
 }

@@ -27,6 +27,11 @@ public static class TraceLineParser
     /// <summary>Linux's largest CONFIG_NR_CPUS; a CPU column beyond it is not a CPU.</summary>
     public const int MaxCpus = 8192;
 
+    /// <summary>Reads one line of ftrace output.</summary>
+    /// <param name="line">The line, without its newline.</param>
+    /// <param name="lineNumber">The line's number, carried into the event.</param>
+    /// <param name="ev">The event, when the line is one of the five.</param>
+    /// <returns>Whether the line is one of the five events, another line, or a malformed one.</returns>
     public static TraceLineKind Parse(ReadOnlySpan<byte> line, long lineNumber, out TraceEvent ev)
     {
         ev = default;

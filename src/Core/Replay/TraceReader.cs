@@ -5,6 +5,7 @@ public sealed class TraceCounts
 {
     private readonly long[] _events = new long[TraceEvent.KindCount];
 
+    /// <summary>Lines read so far.</summary>
     public long Lines { get; internal set; }
     /// <summary>Comments, blank lines and ftrace's own notes.</summary>
     public long OtherLines { get; internal set; }
@@ -15,7 +16,9 @@ public sealed class TraceCounts
     /// <summary>The first malformed line's number, or 0.</summary>
     public long FirstMalformedLine { get; internal set; }
 
+    /// <summary>Events of <paramref name="kind"/> read so far.</summary>
     public long Events(TraceEventKind kind) => _events[(int)kind];
+    /// <summary>Events of the five kinds read so far.</summary>
     public long TotalEvents => _events.Sum();
     internal void Count(TraceEventKind kind) => _events[(int)kind]++;
 }
@@ -39,14 +42,17 @@ public sealed class TraceReader : IDisposable
     private long _lastNanos = long.MinValue;
     private long _lastLine;
 
+    /// <summary>A reader over <paramref name="stream"/>, already decompressed; <paramref name="name"/> names it in errors.</summary>
     public TraceReader(Stream stream, string name = "trace")
     {
         _stream = stream;
         _name = name;
     }
 
+    /// <summary>A reader over the trace file at <paramref name="path"/> (plain, gzip or xz).</summary>
     public static TraceReader Open(string path) => new(CompressedInput.Open(path), Path.GetFileName(path));
 
+    /// <summary>What the reader has seen so far.</summary>
     public TraceCounts Counts { get; } = new();
 
     /// <summary>The next event, or false at the end of the trace.</summary>
@@ -133,5 +139,6 @@ public sealed class TraceReader : IDisposable
     private static ReadOnlySpan<byte> TrimCr(ReadOnlySpan<byte> line) =>
         line.Length > 0 && line[^1] == (byte)'\r' ? line[..^1] : line;
 
+    /// <summary>Closes the stream.</summary>
     public void Dispose() => _stream.Dispose();
 }

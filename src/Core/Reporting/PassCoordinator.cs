@@ -5,21 +5,41 @@ using PageReportingActors.Messages;
 namespace PageReportingActors.Reporting;
 
 /// <summary>The reporter's three states (R6).</summary>
-public enum ReporterPhase { Idle, Requested, Active }
+public enum ReporterPhase
+{
+    /// <summary>No pass is waiting or running.</summary>
+    Idle,
+    /// <summary>The pass timer is armed, or will be when the running pass ends.</summary>
+    Requested,
+    /// <summary>A pass is running.</summary>
+    Active,
+}
 
 /// <summary>How a zone's answer to a walk command ended the zone's walk.</summary>
 public enum ZoneStepEnd
 {
     /// <summary>Not ended: the step carries a batch to report.</summary>
     None,
+    /// <summary>Every list of the zone was visited.</summary>
     Completed,
+    /// <summary>R7: the zone's free pages do not exceed the gate.</summary>
     GateClosed,
+    /// <summary>R12: a report failed; the pass stops.</summary>
     ReportFailed,
+    /// <summary>The walk was abandoned; its batch came back unflagged.</summary>
     Abandoned,
 }
 
 /// <summary>Level of a log line the coordinator asks for.</summary>
-public enum PassLogLevel { Debug, Info, Warning }
+public enum PassLogLevel
+{
+    /// <summary>Detail for tracing a pass.</summary>
+    Debug,
+    /// <summary>An ordinary event, such as a pass's summary.</summary>
+    Info,
+    /// <summary>Something went wrong or was refused.</summary>
+    Warning,
+}
 
 /// <summary>
 /// The reporter's decisions (R5-R13, R18-R20) as a plain function: <see cref="Process"/> takes the
@@ -39,6 +59,7 @@ public static class PassCoordinator<TRef> where TRef : class
     public sealed record LentBatch(long ReportId, long BatchId, string Zone, ImmutableArray<Block> Blocks,
         bool IsLeftover, DateTimeOffset HandedAt)
     {
+        /// <summary>Bytes in the batch.</summary>
         public long Bytes => Blocks.Sum(b => b.Bytes);
     }
 
@@ -77,12 +98,20 @@ public static class PassCoordinator<TRef> where TRef : class
         long FailedReports,
         long ReportedBytes)
     {
+        /// <summary>Whether a device is attached.</summary>
         public bool DeviceAttached => Device is not null;
 
         /// <summary>The zones the current (or last) pass visited, in order.</summary>
         public IReadOnlyList<string> VisitedZoneNames => ZoneNames.Take(ZonesVisited).ToArray();
     }
 
+    /// <summary>The state of a reporter that has just started: Idle, no device.</summary>
+    /// <param name="zones">The zones, in pfn order (the order a pass visits them, R7).</param>
+    /// <param name="zoneNames">Their names, in the same order.</param>
+    /// <param name="capacity">Entries per report (32).</param>
+    /// <param name="reportingOrder">The order until a registration resolves one (R18).</param>
+    /// <param name="reportTimeout">How long a device or a zone may take to answer.</param>
+    /// <exception cref="ArgumentException">The two lists differ in length.</exception>
     public static State Initial(IReadOnlyList<TRef> zones, IReadOnlyList<string> zoneNames, int capacity, int reportingOrder, TimeSpan reportTimeout)
     {
         if (zones.Count != zoneNames.Count) throw new ArgumentException($"{zones.Count} zones but {zoneNames.Count} names", nameof(zoneNames));
@@ -92,6 +121,7 @@ public static class PassCoordinator<TRef> where TRef : class
 
     // ---------------------------------------------------------------- events
 
+    /// <summary>Something the reporter was told, or a timer of its that fired.</summary>
     public abstract record Event;
 
     /// <summary>R5: a zone freed a block of the reporting order or more.</summary>
@@ -107,10 +137,13 @@ public static class PassCoordinator<TRef> where TRef : class
     /// <summary>A zone refused a walk command; nothing changed there.</summary>
     public sealed record ZoneRejected(TRef From, long PassId, long BatchId, string Zone, string Reason) : Event;
 
+    /// <summary>A device answered report <c>ReportId</c>; acted on only when it is the device and the report awaited.</summary>
     public sealed record DeviceAnswered(TRef From, long ReportId, bool Success, int ErrorCode, string? Detail) : Event;
 
+    /// <summary>The device did not answer report <c>ReportId</c> within the report timeout: a failed report.</summary>
     public sealed record ReportTimedOut(long ReportId) : Event;
 
+    /// <summary>Zone <c>ZoneIndex</c> did not answer a walk command of pass <c>PassId</c> in time: its walk is abandoned and the pass stops.</summary>
     public sealed record ZoneTimedOut(long PassId, int ZoneIndex) : Event;
 
     /// <summary>From the registry: report to <c>Device</c> with this order (R18).</summary>
@@ -130,13 +163,20 @@ public static class PassCoordinator<TRef> where TRef : class
 
     // ---------------------------------------------------------------- actions
 
+    /// <summary>What the reporter must do, in the order given.</summary>
     public abstract record Action;
 
+    /// <summary>R6: arm the one pass timer for <c>delay</c>.</summary>
     public sealed record ArmPassTimer : Action;
+    /// <summary>Cancel the pass timer (R19).</summary>
     public sealed record CancelPassTimer : Action;
+    /// <summary>Arm the timer that fails report <c>ReportId</c> if the device does not answer in time.</summary>
     public sealed record ArmReportTimer(long ReportId) : Action;
+    /// <summary>The device answered: cancel the report timer.</summary>
     public sealed record CancelReportTimer : Action;
+    /// <summary>Arm the timer that abandons zone <c>ZoneIndex</c>'s walk if it does not answer in time.</summary>
     public sealed record ArmZoneTimer(long PassId, int ZoneIndex) : Action;
+    /// <summary>The zone answered: cancel the zone timer.</summary>
     public sealed record CancelZoneTimer : Action;
 
     /// <summary>Start this pass's walk over the zone (R7).</summary>
@@ -151,19 +191,28 @@ public static class PassCoordinator<TRef> where TRef : class
     /// <summary>R16: hand the batch to the device.</summary>
     public sealed record ReportToDevice(TRef Device, long ReportId, Scatterlist Pages) : Action;
 
+    /// <summary>Watch the attached device, so that its stopping is an unregistration.</summary>
     public sealed record Watch(TRef Device) : Action;
+    /// <summary>Stop watching a device that was detached.</summary>
     public sealed record Unwatch(TRef Device) : Action;
+    /// <summary>Tell <c>ReplyTo</c> that <c>Device</c> is attached.</summary>
     public sealed record AnswerAttached(TRef ReplyTo, TRef Device) : Action;
+    /// <summary>Tell <c>ReplyTo</c> that no report can reach <c>Device</c> any more (R19).</summary>
     public sealed record AnswerDetached(TRef ReplyTo, TRef Device) : Action;
+    /// <summary>Tell <c>ReplyTo</c> the order now in effect (R20).</summary>
     public sealed record AnswerOrderChanged(TRef ReplyTo, int ReportingOrder) : Action;
 
+    /// <summary>Publish that pass <c>PassId</c> began.</summary>
     public sealed record PublishPassStarted(long PassId, DateTimeOffset At) : Action;
 
+    /// <summary>Publish what pass <c>PassId</c> did: the zones it visited, its reports and whether it failed or asked for another pass.</summary>
     public sealed record PublishPassFinished(long PassId, DateTimeOffset Start, DateTimeOffset End, IReadOnlyList<string> Zones,
         int Reports, long ReportedBytes, bool Failed, bool RequestedAgain) : Action;
 
+    /// <summary>Publish how a report ended.</summary>
     public sealed record PublishReportFinished(long PassId, LentBatch Batch, bool Success, int ErrorCode) : Action;
 
+    /// <summary>Write a log line: a message template and its arguments.</summary>
     public sealed record Log(PassLogLevel Level, string Template, object?[] Args) : Action;
 
     // ---------------------------------------------------------------- the function

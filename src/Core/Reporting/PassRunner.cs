@@ -10,6 +10,7 @@ public sealed record PassReport(string Zone, IReadOnlyList<Block> Blocks, bool I
 /// <summary>What one pass did.</summary>
 public sealed record PassOutcome(IReadOnlyList<PassReport> Reports, bool RequestAnotherPass, bool Failed, int ZonesVisited)
 {
+    /// <summary>Bytes in the reports that succeeded.</summary>
     public long ReportedBytes => Reports.Where(r => r.Succeeded).Sum(r => r.Blocks.Sum(b => b.Bytes));
 }
 
@@ -22,6 +23,10 @@ public sealed record PassOutcome(IReadOnlyList<PassReport> Reports, bool Request
 public static class PassRunner
 {
     // kernel: page_reporting_process (R7, R12, R13)
+    /// <summary>Runs one pass over <paramref name="zones"/> now and returns what it did.</summary>
+    /// <param name="zones">The zones in pfn order; the pass changes their lists as the reporter would.</param>
+    /// <param name="settings">The reporting order and the capacity.</param>
+    /// <param name="device">The device: given the zone's name and the scatterlist, returns whether the report succeeded.</param>
     public static PassOutcome RunPass(IReadOnlyList<ZoneFreeArea> zones, PassSettings settings, Func<string, Scatterlist, bool> device)
     {
         ArgumentNullException.ThrowIfNull(zones);

@@ -27,12 +27,14 @@ public enum WalkEnd
 /// <summary>One step of a walk: a batch to report, or the end of the zone.</summary>
 public sealed record WalkStep(WalkStepKind Kind, IReadOnlyList<Block> Batch, bool IsLeftover, WalkEnd End)
 {
+    /// <summary>The step that ends the zone's walk for <paramref name="end"/>.</summary>
     public static WalkStep Finish(WalkEnd end) => new(WalkStepKind.Finished, Array.Empty<Block>(), false, end);
 }
 
 /// <summary>Settings the pass logic needs.</summary>
 public sealed record PassSettings(int ReportingOrder, int Capacity)
 {
+    /// <summary>R9: a list's budget per pass is its free blocks over capacity times this, rounded up.</summary>
     public const int BudgetDivisor = 16;
 }
 
@@ -57,6 +59,7 @@ public sealed class ZoneReportingWalk
     private bool _leftoverSent;
     private bool _finished;
 
+    /// <summary>A walk over <paramref name="zone"/> with <paramref name="settings"/>; nothing happens until <see cref="Advance"/>.</summary>
     public ZoneReportingWalk(ZoneFreeArea zone, PassSettings settings)
     {
         _zone = zone;
@@ -71,8 +74,10 @@ public sealed class ZoneReportingWalk
     /// <summary>The batch currently isolated, if a report is outstanding.</summary>
     public IReadOnlyList<Block> OutstandingBatch => _awaitingReport ? _batch : Array.Empty<Block>();
 
+    /// <summary>Whether a batch is at the device, waiting for <see cref="Complete"/>.</summary>
     public bool IsAwaitingReport => _awaitingReport;
 
+    /// <summary>Batches handed out for reporting by this walk so far, leftover included.</summary>
     public int ReportsMade { get; private set; }
 
     // kernel: page_reporting_process_zone (R8, R10)
