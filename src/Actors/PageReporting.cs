@@ -14,6 +14,8 @@ public sealed record PageReportingGuest(
     IReadOnlyList<string> ZoneNames,
     PageReportingSettings Settings)
 {
+    /// <summary>The zone actor named <paramref name="name"/>.</summary>
+    /// <exception cref="ArgumentException">No zone has that name; the message lists the zones.</exception>
     public IActorRef Zone(string name)
     {
         for (var i = 0; i < ZoneNames.Count; i++)
@@ -25,6 +27,7 @@ public sealed record PageReportingGuest(
 /// <summary>The entry point an actor-system host calls to start page reporting for a guest.</summary>
 public static class PageReporting
 {
+    /// <summary>The guardian's actor name when none is given.</summary>
     public const string DefaultName = "page-reporting";
 
     /// <summary>

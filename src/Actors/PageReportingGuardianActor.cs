@@ -17,6 +17,10 @@ public sealed class PageReportingGuardianActor : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
+    /// <summary>Starts the guest's zone, reporter, registry and metrics actors; <paramref name="started"/> completes with them, or with the error that stopped them.</summary>
+    /// <param name="areas">The guest's zones in pfn order, already validated.</param>
+    /// <param name="settings">Validated settings.</param>
+    /// <param name="started">Completed once the children exist.</param>
     public PageReportingGuardianActor(IReadOnlyList<ZoneFreeArea> areas, PageReportingSettings settings, TaskCompletionSource<PageReportingGuest> started)
         : this(areas, settings, started, withFaults: false)
     {
@@ -65,6 +69,7 @@ public sealed class PageReportingGuardianActor : ReceiveActor
         ReceiveAny(m => _log.Warning("Guardian ignores {Message}", m.GetType().Name));
     }
 
+    /// <summary>Props for a guardian; <see cref="PageReporting.StartAsync"/> is the usual way to start one.</summary>
     public static Props Props(IReadOnlyList<ZoneFreeArea> areas, PageReportingSettings settings, TaskCompletionSource<PageReportingGuest> started) =>
         Akka.Actor.Props.Create(() => new PageReportingGuardianActor(areas, settings, started));
 
@@ -74,6 +79,7 @@ public sealed class PageReportingGuardianActor : ReceiveActor
     private static Props OnDispatcher(Props props, PageReportingSettings settings) =>
         settings.Dispatcher is null ? props : props.WithDispatcher(settings.Dispatcher);
 
+    /// <summary>A child that fails resumes with its state; one that cannot start is stopped.</summary>
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(
         maxNrOfRetries: -1,
         withinTimeRange: Timeout.InfiniteTimeSpan,

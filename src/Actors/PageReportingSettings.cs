@@ -14,12 +14,15 @@ public sealed class PageReportingConfigException(string message) : ArgumentExcep
 /// </summary>
 public sealed record PageReportingSettings(int? ReportingOrder, TimeSpan Delay, int Capacity, TimeSpan ReportTimeout)
 {
+    /// <summary>Entries per report, as the kernel's capacity: 32.</summary>
     public const int DefaultCapacity = 32;
+    /// <summary>The largest capacity accepted.</summary>
     public const int MaxCapacity = 1024;
+    /// <summary>From a request to its pass (R6): 2 s.</summary>
     public static readonly TimeSpan DefaultDelay = TimeSpan.FromSeconds(2);
+    /// <summary>How long the reporter waits for a device or a zone before it fails the report or abandons the walk: 30 s.</summary>
     public static readonly TimeSpan DefaultReportTimeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>The SPEC defaults: order unset, 2 s, 32 entries.</summary>
     /// <summary>
     /// The dispatcher the zone, reporter and registry actors run on; null for the default. A host
     /// that drives virtual time gives them a dispatcher it pumps itself.
@@ -32,6 +35,7 @@ public sealed record PageReportingSettings(int? ReportingOrder, TimeSpan Delay, 
     /// <summary>The guest name when none is set.</summary>
     public const string DefaultGuestName = "guest";
 
+    /// <summary>The defaults of docs/rules.md: order unset, 2 s delay, 32 entries, 30 s report timeout.</summary>
     public static PageReportingSettings Default { get; } = new(null, DefaultDelay, DefaultCapacity, DefaultReportTimeout);
 
     /// <summary>The HOCON section with its defaults; an application's <c>page-reporting { }</c> overrides it.</summary>
@@ -49,6 +53,7 @@ public sealed record PageReportingSettings(int? ReportingOrder, TimeSpan Delay, 
         }
         """;
 
+    /// <summary><see cref="DefaultHocon"/>, parsed.</summary>
     public static Config DefaultConfig { get; } = ConfigurationFactory.ParseString(DefaultHocon);
 
     /// <summary>Reads <c>page-reporting { }</c> from an actor system's config, over the defaults.</summary>

@@ -21,6 +21,11 @@ public sealed class RegistryActor : ReceiveActor, IWithUnboundedStash, IWithTime
     private IActorRef? _device;
     private int? _reportingOrder;
 
+    /// <summary>A registry for the guest's <paramref name="reporter"/> and <paramref name="zones"/>.</summary>
+    /// <param name="reporter">The guest's reporter.</param>
+    /// <param name="zones">The guest's zone actors.</param>
+    /// <param name="configuredOrder">The configured reporting order, or null to let registration resolve it (R18).</param>
+    /// <param name="detachRetry">See <see cref="Props"/>.</param>
     public RegistryActor(IActorRef reporter, IReadOnlyList<IActorRef> zones, int? configuredOrder, TimeSpan? detachRetry = null)
         : this(reporter, zones, configuredOrder, detachRetry, faults: null)
     {
@@ -36,8 +41,10 @@ public sealed class RegistryActor : ReceiveActor, IWithUnboundedStash, IWithTime
         Ready();
     }
 
+    /// <summary>Holds commands that arrive while an unregistration waits.</summary>
     public IStash Stash { get; set; } = null!;
 
+    /// <summary>The actor's timers (the detach retry).</summary>
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>
@@ -53,6 +60,7 @@ public sealed class RegistryActor : ReceiveActor, IWithUnboundedStash, IWithTime
     /// <summary>Fires while an unregistration waits: ask the reporter again.</summary>
     private sealed record RetryDetach(IActorRef Device) : INoSerializationVerificationNeeded;
 
+    /// <summary>Lets a fault injector take the message first (tests only).</summary>
     protected override bool AroundReceive(Receive receive, object message) =>
         (_faults is not null && _faults.Intercept(message, "registry")) || base.AroundReceive(receive, message);
 

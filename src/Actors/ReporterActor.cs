@@ -25,6 +25,10 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
     // Set by the guardian: attach, detach and order changes come only from the guest's registry.
     private IActorRef? _registry;
 
+    /// <summary>A reporter over <paramref name="zones"/>, Idle with no device.</summary>
+    /// <param name="zones">The guest's zone actors in pfn order: the order a pass visits them (R7).</param>
+    /// <param name="settings">Delay, capacity, report timeout and the configured order.</param>
+    /// <param name="zoneNames">See <see cref="Props"/>; by default the zones' actor names.</param>
     public ReporterActor(IReadOnlyList<IActorRef> zones, PageReportingSettings settings, IReadOnlyList<string>? zoneNames = null)
         : this(zones, settings, zoneNames, faults: null)
     {
@@ -42,6 +46,7 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
         Idle();
     }
 
+    /// <summary>The actor's timers: the pass timer (R6), the report and zone timeouts.</summary>
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary><paramref name="zoneNames"/>: the zones' names for logs and events, in the order of <paramref name="zones"/>.</summary>
@@ -64,6 +69,7 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
     /// <summary>A zone did not answer a walk command in time (it lost the message to a fault).</summary>
     private sealed record ZoneTimedOut(long PassId, int ZoneIndex) : INoSerializationVerificationNeeded;
 
+    /// <summary>Lets a fault injector take the message first (tests only).</summary>
     protected override bool AroundReceive(Receive receive, object message) =>
         (_faults is not null && _faults.Intercept(message, "reporter")) || base.AroundReceive(receive, message);
 

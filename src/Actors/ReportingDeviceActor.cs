@@ -13,6 +13,7 @@ namespace PageReportingActors;
 /// </summary>
 public sealed class ReportingDeviceActor : ReceiveActor, IWithTimers
 {
+    /// <summary>How long the handler may take with a report when no timeout is given: 10 s.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
     private const string TimeoutKey = "handler-timeout";
 
@@ -25,6 +26,10 @@ public sealed class ReportingDeviceActor : ReceiveActor, IWithTimers
     private IActorRef? _replyTo;
     private CancellationTokenSource? _cancellation;
 
+    /// <summary>A device around <paramref name="handler"/>.</summary>
+    /// <param name="handler">The application's report handler.</param>
+    /// <param name="timeout">How long the handler may take with a report; positive.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is not positive.</exception>
     public ReportingDeviceActor(IPageReportHandler handler, TimeSpan timeout) : this(handler, timeout, faults: null)
     {
     }
@@ -46,8 +51,13 @@ public sealed class ReportingDeviceActor : ReceiveActor, IWithTimers
         });
     }
 
+    /// <summary>The actor's timers (the handler timeout).</summary>
     public ITimerScheduler Timers { get; set; } = null!;
 
+    /// <summary>Props for a device around <paramref name="handler"/>; register the actor with <see cref="RegisterDevice"/>.</summary>
+    /// <param name="handler">The application's report handler.</param>
+    /// <param name="timeout">How long the handler may take with a report; <see cref="DefaultTimeout"/> when null.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is not positive.</exception>
     public static Props Props(IPageReportHandler handler, TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(handler);
@@ -68,9 +78,11 @@ public sealed class ReportingDeviceActor : ReceiveActor, IWithTimers
 
     private sealed record HandlerTimedOut(long ReportId) : INoSerializationVerificationNeeded;
 
+    /// <summary>Lets a fault injector take the message first (tests only).</summary>
     protected override bool AroundReceive(Receive receive, object message) =>
         (_faults is not null && _faults.Intercept(message, "device")) || base.AroundReceive(receive, message);
 
+    /// <summary>Cancels a report the handler is still working on.</summary>
     protected override void PostStop()
     {
         _cancellation?.Cancel();

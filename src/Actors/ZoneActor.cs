@@ -30,6 +30,9 @@ public sealed class ZoneActor : ReceiveActor
     private IActorRef? _walkOwner;
     private long _walkPassId = -1;
 
+    /// <summary>A zone actor that owns <paramref name="area"/>; no other code may touch the area afterwards.</summary>
+    /// <param name="area">The zone's allocator.</param>
+    /// <param name="usage">Where to publish the zone's page counts after every message, or null.</param>
     public ZoneActor(ZoneFreeArea area, ZoneUsage? usage = null) : this(area, usage, faults: null)
     {
     }
@@ -77,11 +80,15 @@ public sealed class ZoneActor : ReceiveActor
         Receive<AbandonZoneWalk>(HandleAbandon);
     }
 
+    /// <summary>Props for a zone actor that owns <paramref name="area"/>.</summary>
+    /// <param name="area">The zone's allocator.</param>
+    /// <param name="usage">Where to publish the zone's page counts after every message, or null.</param>
     public static Props Props(ZoneFreeArea area, ZoneUsage? usage = null) => Akka.Actor.Props.Create(() => new ZoneActor(area, usage));
 
     internal static Props PropsWithFaults(ZoneFreeArea area, FaultInjector faults, ZoneUsage? usage = null) =>
         FactoryProducer<ZoneActor>.Props(() => new ZoneActor(area, usage, faults));
 
+    /// <summary>Lets a fault injector take the message first (tests only), then publishes the zone's counts.</summary>
     protected override bool AroundReceive(Receive receive, object message)
     {
         var handled = (_faults is not null && _faults.Intercept(message, _area.Name)) || base.AroundReceive(receive, message);

@@ -6,9 +6,13 @@ namespace PageReportingActors.Devices;
 /// <summary>What a report handler answers: 0 for success, else an error code.</summary>
 public readonly record struct ReportOutcome(int ErrorCode)
 {
+    /// <summary>The report succeeded: its blocks are flagged Reported (R11).</summary>
     public static ReportOutcome Success => new(0);
+    /// <summary>The report failed with <paramref name="code"/> (see <see cref="ReportErrors"/>): nothing is flagged and the pass stops (R12).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="code"/> is 0.</exception>
     public static ReportOutcome Error(int code) =>
         code == 0 ? throw new ArgumentOutOfRangeException(nameof(code), "an error code is not 0") : new(code);
+    /// <summary>Whether the error code is 0.</summary>
     public bool Succeeded => ErrorCode == 0;
 }
 
@@ -20,5 +24,9 @@ public readonly record struct ReportOutcome(int ErrorCode)
 /// </summary>
 public interface IPageReportHandler
 {
+    /// <summary>Handles one report: the pages are the handler's until the task completes.</summary>
+    /// <param name="pages">The free ranges lent, one entry per block, the last marked as the end.</param>
+    /// <param name="cancellationToken">Cancelled when the device's timeout passes; the report has failed by then.</param>
+    /// <returns>Success, or the error the device answers with.</returns>
     Task<ReportOutcome> ReportAsync(Scatterlist pages, CancellationToken cancellationToken);
 }
