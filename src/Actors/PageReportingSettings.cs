@@ -35,7 +35,7 @@ public sealed record PageReportingSettings(int? ReportingOrder, TimeSpan Delay, 
     /// <summary>The guest name when none is set.</summary>
     public const string DefaultGuestName = "guest";
 
-    /// <summary>The defaults of docs/rules.md: order unset, 2 s delay, 32 entries, 30 s report timeout.</summary>
+    /// <summary>The defaults: order unset (R18), 2 s delay, 32 entries, 30 s report timeout.</summary>
     public static PageReportingSettings Default { get; } = new(null, DefaultDelay, DefaultCapacity, DefaultReportTimeout);
 
     /// <summary>The HOCON section with its defaults; an application's <c>page-reporting { }</c> overrides it.</summary>

@@ -30,7 +30,7 @@ public sealed class ZoneActor : ReceiveActor
     private IActorRef? _walkOwner;
     private long _walkPassId = -1;
 
-    /// <summary>A zone actor that owns <paramref name="area"/>; no other code may touch the area afterwards.</summary>
+    /// <summary>A zone actor that owns <paramref name="area"/>: hand it no area that other code still changes.</summary>
     /// <param name="area">The zone's allocator.</param>
     /// <param name="usage">Where to publish the zone's page counts after every message, or null.</param>
     public ZoneActor(ZoneFreeArea area, ZoneUsage? usage = null) : this(area, usage, faults: null)

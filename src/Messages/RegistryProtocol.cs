@@ -66,5 +66,5 @@ public sealed record GetRegistration : IRegistryQuery
 
 /// <summary>The answer to <see cref="GetRegistration"/>.</summary>
 /// <param name="Device">The registered device, or null when none is.</param>
-/// <param name="ReportingOrder">The reporting order resolved at the first registration or set since, or null while neither happened (R18, R19).</param>
+/// <param name="ReportingOrder">The reporting order: configured, resolved at the first registration (R18, kept by R19), or set since (R20); null while none is.</param>
 public sealed record RegistrationStatus(IActorRef? Device, int? ReportingOrder);

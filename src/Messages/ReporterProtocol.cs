@@ -31,9 +31,9 @@ public sealed record GetReporterStatus : IReporterQuery
 /// <param name="State">The reporter's state now (R6).</param>
 /// <param name="DeviceAttached">Whether a device is registered, so passes report to it.</param>
 /// <param name="ReportingOrder">The order the next pass walks from (R18, R20).</param>
-/// <param name="Passes">Passes started since the guest started.</param>
-/// <param name="Reports">Reports handed to a device, failed ones included.</param>
-/// <param name="FailedReports">Reports the device refused or did not answer in time (R12, R16).</param>
+/// <param name="Passes">Passes that have ended since the reporter started.</param>
+/// <param name="Reports">Reports that have ended, failed ones included.</param>
+/// <param name="FailedReports">Reports that failed: refused by the device, not answered in time, or lost with a stopped device or zone (R12).</param>
 /// <param name="ReportedBytes">Bytes in reports that succeeded.</param>
 public sealed record ReporterStatus(
     ReporterState State,

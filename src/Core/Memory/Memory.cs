@@ -13,9 +13,9 @@ public enum Migratetype : byte
     Reclaimable = 2,
     /// <summary>Reserved for high-order atomic allocations; does not mix with others when merging at order 9 and above (R2).</summary>
     HighAtomic = 3,
-    /// <summary>Contiguous memory allocator area; does not mix with others when merging (R2).</summary>
+    /// <summary>Contiguous memory allocator area; does not mix with others when merging at order 9 and above (R2).</summary>
     Cma = 4,
-    /// <summary>Pageblocks taken out of use; the pass never walks their lists (R8).</summary>
+    /// <summary>Pageblocks taken out of use for now; the pass never walks their lists (R8), and they do not mix with others when merging at order 9 and above (R2).</summary>
     Isolate = 5,
 }
 
