@@ -99,14 +99,16 @@ public sealed class ScenarioWorkload : IWorkload
     {
         var zones = guest.Actors.Zones;
         var blockBytes = PageGeometry.BytesOfPages(1L << order);
-        var wanted = (int)(sizeBytes / blockBytes);
-        var got = new List<(int Zone, Block Block)>(wanted);
+        // An allocation may ask for more than the guest has (what it cannot get is a shortfall), so
+        // neither the count nor the list's first capacity may assume it will all come.
+        var wanted = sizeBytes / blockBytes;
+        var got = new List<(int Zone, Block Block)>((int)Math.Min(wanted, 1 << 16));
         AllocationFailureReason? lastFailure = null;
         foreach (var floor in new[] { WatermarkLevel.Low, WatermarkLevel.Min })
         {
             for (var zone = zones.Count - 1; zone >= 0 && got.Count < wanted; zone--)
             {
-                var reply = guest.Ask<object>(zones[zone], new AllocateMany(order, wanted - got.Count, type, floor));
+                var reply = guest.Ask<object>(zones[zone], new AllocateMany(order, (int)Math.Min(wanted - got.Count, int.MaxValue), type, floor));
                 if (reply is not AllocatedMany many) continue;
                 foreach (var block in many.Blocks)
                 {

@@ -56,7 +56,12 @@ public sealed class VirtualTimeRuntime : IDisposable
         try
         {
             host = new HostBuilder()
-                .ConfigureServices(services => services.AddAkka("page-reporting-sim", builder =>
+                .ConfigureServices(services =>
+                {
+                    // The default console lifetime would take SIGINT and SIGTERM and stop this actor
+                    // system under a running simulation; the host program owns those signals.
+                    services.AddSingleton<IHostLifetime, NoSignalLifetime>();
+                    services.AddAkka("page-reporting-sim", builder =>
                 {
                     builder
                         .AddHocon(SimulationHocon(pumpKey), HoconAddMode.Prepend)
@@ -67,7 +72,8 @@ public sealed class VirtualTimeRuntime : IDisposable
                             loggers.AddSerilogLogging();
                         })
                         .WithPageReporting(zones, settings with { Dispatcher = DispatcherId }, guest => started = guest);
-                }))
+                });
+                })
                 .Build();
             host.StartAsync(cancellation).GetAwaiter().GetResult();
             return new VirtualTimeRuntime(host, pumpKey, executor,
@@ -205,6 +211,14 @@ public sealed class VirtualTimeRuntime : IDisposable
         if (serilog.IsEnabled(Serilog.Events.LogEventLevel.Information)) return Akka.Event.LogLevel.InfoLevel;
         if (serilog.IsEnabled(Serilog.Events.LogEventLevel.Warning)) return Akka.Event.LogLevel.WarningLevel;
         return Akka.Event.LogLevel.ErrorLevel;
+    }
+
+    /// <summary>A host lifetime that listens to no signal: the simulation stops when its caller stops it.</summary>
+    private sealed class NoSignalLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private static string SimulationHocon(string pumpKey) => $$"""
