@@ -224,6 +224,9 @@ public sealed class VirtualTimeRuntime : IDisposable
     private static string SimulationHocon(string pumpKey) => $$"""
         akka.scheduler.implementation = "{{typeof(VirtualTimeScheduler).FullName}}, {{typeof(VirtualTimeScheduler).Assembly.GetName().Name}}"
         akka.actor.ask-timeout = infinite
+        # The process's signals belong to the host program, which stops the run; left on, Akka would
+        # terminate this system on SIGTERM under a simulation that is still asking its actors.
+        akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
         akka.stdout-loglevel = WARNING
         akka.loggers-dispatcher = {{LoggerDispatcherId}}
         {{LoggerDispatcherId}} {
