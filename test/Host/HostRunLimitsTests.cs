@@ -122,6 +122,17 @@ public sealed class HostRunLimitsTests : IDisposable
     }
 
     [Fact]
+    public async Task An_out_below_a_file_fails_before_the_run()
+    {
+        var file = Path.Combine(_dir, "a-file");
+        File.WriteAllText(file, "x");
+        var outDir = Path.Combine(file, "sub", "out");
+        var (code, _, err) = await Run(MustNotRun, default, "run", "default", "--out", outDir);
+        Assert.Equal(2, code);
+        Assert.Equal($"--out: {outDir}: {file} is a file, not a directory" + Environment.NewLine, err);
+    }
+
+    [Fact]
     public void A_write_that_fails_half_way_leaves_the_previous_files_whole_and_no_temporary_ones()
     {
         var outDir = Path.Combine(_dir, "out");

@@ -88,6 +88,9 @@ public sealed class ScenarioBoundsTests : IDisposable
             }),
             "workload: has 100004 steps; at most 100000" },
         { ScenarioParserTests.Mutate(r => r["name"] = new string('n', 1025)), "name: is 1025 characters long; at most 1024" },
+        { ScenarioParserTests.Mutate(r => r["name"] = "two\nlines"), "name: contains a control character (U+000A); names and ids are one line of text" },
+        { ScenarioParserTests.Mutate(r => r["workload"]![1]!["id"] = "h\u001b[31mog"),
+            "workload[1].id: contains a control character (U+001B); names and ids are one line of text" },
         // Text that is not text: a lone UTF-16 surrogate.
         { ScenarioParserTests.Example.Replace("\"1 GiB guest frees 512 MiB\"", "\"\\ud800\"", StringComparison.Ordinal),
             "name: \"\\ud800\" is not valid text (a lone UTF-16 surrogate)" },

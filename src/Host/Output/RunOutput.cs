@@ -30,6 +30,12 @@ public static class RunOutput
     {
         ArgumentNullException.ThrowIfNull(directory);
         if (File.Exists(directory)) return $"{directory} is a file, not a directory";
+        // A directory still to be made needs its nearest existing ancestor to be a directory too.
+        for (var above = Path.GetDirectoryName(Path.GetFullPath(directory)); above is not null; above = Path.GetDirectoryName(above))
+        {
+            if (Directory.Exists(above)) break;
+            if (File.Exists(above)) return $"{directory}: {above} is a file, not a directory";
+        }
         foreach (var target in OutputFiles.In(directory).All)
             if (Directory.Exists(target)) return $"{target} is a directory; remove it or choose another --out";
         return null;

@@ -75,11 +75,19 @@ public static class ScenarioBounds
             throw new ScenarioException(path, string.Create(CultureInfo.InvariantCulture, $"has {count} {what}; at most {max}"));
     }
 
+    /// <summary>
+    /// Names, ids, descriptions: at most <see cref="MaxTextLength"/> characters and no control
+    /// characters (a line break in a name would break the one-line result and every log line).
+    /// </summary>
     public static string CheckText(string text, string path)
     {
         if (text.Length > MaxTextLength)
             throw new ScenarioException(path, string.Create(CultureInfo.InvariantCulture,
                 $"is {text.Length} characters long; at most {MaxTextLength}"));
+        foreach (var c in text)
+            if (char.IsControl(c))
+                throw new ScenarioException(path, string.Create(CultureInfo.InvariantCulture,
+                    $"contains a control character (U+{(int)c:X4}); names and ids are one line of text"));
         return text;
     }
 

@@ -92,7 +92,8 @@ public static class ScenarioParser
         var name = o.RequiredString("name");
         if (string.IsNullOrWhiteSpace(name)) throw new ScenarioException("name", "is empty");
         var seed = o.OptionalInt("seed", int.MinValue, int.MaxValue) ?? 1;
-        if (o.Has("description")) o.RequiredString("description");
+        // Free text, ignored: any length the file allows, line breaks included, but text.
+        if (o.Has("description")) o.RequiredFreeText("description");
 
         var zones = ParseGuest(o.RequiredObject("guest"));
         var reporting = ParseReporting(o.OptionalObject("reporting"));
@@ -540,6 +541,14 @@ public static class ScenarioParser
             var value = Required(name);
             return value.ValueKind == JsonValueKind.String
                 ? ScenarioBounds.CheckText(Text(value, PathOf(name)), PathOf(name))
+                : throw new ScenarioException(PathOf(name), $"{Show(value)} is not a string");
+        }
+
+        public string RequiredFreeText(string name)
+        {
+            var value = Required(name);
+            return value.ValueKind == JsonValueKind.String
+                ? Text(value, PathOf(name))
                 : throw new ScenarioException(PathOf(name), $"{Show(value)} is not a string");
         }
 
