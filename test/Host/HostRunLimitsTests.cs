@@ -169,6 +169,30 @@ public sealed class HostRunLimitsTests : IDisposable
         Assert.True(!Directory.Exists(outDir) || Directory.GetFileSystemEntries(outDir).Length == 0);
     }
 
+    [Fact]
+    public async Task A_stop_during_one_long_step_ends_the_run_without_waiting_for_the_step()
+    {
+        // Writing 60 GiB in 4 KiB pages is one step of about 15 million allocations: many seconds of work.
+        var scenario = ScenarioParser.Parse("""
+            { "name": "one long step", "guest": { "memory": "64GiB" },
+              "workload": [ { "at": "0s", "op": "register" },
+                            { "at": "1s", "op": "allocate", "id": "all", "size": "60GiB" },
+                            { "at": "2s", "op": "stop" } ] }
+            """);
+        using var cancel = new CancellationTokenSource();
+        // The first progress report comes after the sample at 0 s, just before the clock goes to the step at 1 s.
+        var started = new TaskCompletionSource();
+        var progress = new CallbackProgress(_ => started.TrySetResult());
+        var run = ScenarioRunner.RunAsync(scenario, new RunOptions(TimeSpan.FromSeconds(1), _dir, progress), cancel.Token);
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.False(run.IsCompleted, "the step ended before it could be stopped");
+        var stopped = Stopwatch.StartNew();
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        Assert.True(stopped.Elapsed < TimeSpan.FromSeconds(5), $"took {stopped.Elapsed}");
+    }
+
     private sealed class CallbackProgress(Action<double> report) : IProgress<double>
     {
         public void Report(double value) => report(value);

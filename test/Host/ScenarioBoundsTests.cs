@@ -61,9 +61,9 @@ public sealed class ScenarioBoundsTests : IDisposable
             "workload[2].period: 1ms from 12s until 100min is 5988000 rounds; at most 1000000 (a longer period or an earlier until)" },
         // Pages, pfns, watermarks, sizes.
         { ScenarioParserTests.Mutate(r => { Zone(r, 1)["pages"] = 2147483648L; Zone(r, 1)["freePages"] = 0; }),
-            "guest.zones[1].pages: 2147483648 must be in 1..268435456" },
-        { ScenarioParserTests.Mutate(r => { Zone(r, 1)["pages"] = 1L << 28; Zone(r, 1)["freePages"] = 0; }),
-            "guest.zones[1].pages: the guest's zones add up to 268439552 pages; at most 268435456 (1024GiB)" },
+            "guest.zones[1].pages: 2147483648 must be in 1..67108864" },
+        { ScenarioParserTests.Mutate(r => { Zone(r, 1)["pages"] = 1L << 26; Zone(r, 1)["freePages"] = 0; }),
+            "guest.zones[1].pages: the guest's zones add up to 67112960 pages; at most 67108864 (256GiB)" },
         { ScenarioParserTests.Mutate(r => Zone(r, 1)["startPfn"] = 1L << 31),
             "guest.zones[1].startPfn: 2147483648 must be in 0..2147483647" },
         { ScenarioParserTests.Mutate(r => Zone(r, 1)["startPfn"] = (1L << 52)),
@@ -74,8 +74,8 @@ public sealed class ScenarioBoundsTests : IDisposable
             "guest.zones[0].watermarks.high: 5000 must be in 0..4096" },
         { ScenarioParserTests.Mutate(r => Zone(r, 0)["watermarks"]!["min"] = long.MaxValue),
             "guest.zones[0].watermarks.min: 9223372036854775807 must be in 0..4096" },
-        { ScenarioParserTests.Mutate(r => r["guest"] = new JsonObject { ["memory"] = "2048GiB" }),
-            "guest.memory: \"2048GiB\" is above the 1024GiB maximum" },
+        { ScenarioParserTests.Mutate(r => r["guest"] = new JsonObject { ["memory"] = "257GiB" }),
+            "guest.memory: \"257GiB\" is above the 256GiB maximum" },
         { ScenarioParserTests.Mutate(r => Workload(r)[1]!["size"] = "9000GiB"),
             "workload[1].size: \"9000GiB\" is above the 8192GiB maximum (the guest-physical address space)" },
         // Counts.

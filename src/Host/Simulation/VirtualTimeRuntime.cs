@@ -32,10 +32,12 @@ public sealed class VirtualTimeRuntime : IDisposable
     private readonly IHost _host;
     private readonly string _pumpKey;
     private readonly PumpedExecutor _executor;
+    private readonly CancellationToken _cancellation;
     private bool _disposed;
 
-    private VirtualTimeRuntime(IHost host, string pumpKey, PumpedExecutor executor, PageReportingGuest guest)
+    private VirtualTimeRuntime(IHost host, string pumpKey, PumpedExecutor executor, PageReportingGuest guest, CancellationToken cancellation)
     {
+        _cancellation = cancellation;
         _host = host;
         _pumpKey = pumpKey;
         _executor = executor;
@@ -77,7 +79,7 @@ public sealed class VirtualTimeRuntime : IDisposable
                 .Build();
             host.StartAsync(cancellation).GetAwaiter().GetResult();
             return new VirtualTimeRuntime(host, pumpKey, executor,
-                started ?? throw new InvalidOperationException("page reporting did not start"));
+                started ?? throw new InvalidOperationException("page reporting did not start"), cancellation);
         }
         catch
         {
@@ -158,9 +160,13 @@ public sealed class VirtualTimeRuntime : IDisposable
         return actor;
     }
 
-    /// <summary>Sends, lets the actors run until idle, and takes the reply.</summary>
+    /// <summary>
+    /// Sends, lets the actors run until idle, and takes the reply. Throws <see cref="OperationCanceledException"/>
+    /// first once the start's token is cancelled: a stopped run asks nothing more, even within a step.
+    /// </summary>
     public T Ask<T>(IActorRef actor, object message)
     {
+        _cancellation.ThrowIfCancellationRequested();
         var reply = actor.Ask<object>(message);
         Pump();
         if (!reply.Wait(TimeSpan.FromSeconds(30)))
