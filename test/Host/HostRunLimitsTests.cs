@@ -59,6 +59,19 @@ public sealed class HostRunLimitsTests : IDisposable
         Assert.Equal(1, seen);
     }
 
+    [Fact]
+    public void The_row_bound_is_exact_and_the_sample_it_names_fits()
+    {
+        var sample = TimeSpan.FromMilliseconds(100);
+        // 199,999.9 s at 100 ms: rows 0 to 1,999,999, exactly 2,000,000.
+        Assert.Equal(2_000_000, ScenarioBounds.TimelineRows(TimeSpan.FromSeconds(199_999.9), sample));
+        Assert.Null(ScenarioBounds.TimelineProblem(TimeSpan.FromSeconds(199_999.9), sample));
+        Assert.Equal("--sample: 100ms gives 2000001 timeline rows over 200000s; at most 2000000: use --sample 101ms or more",
+            ScenarioBounds.TimelineProblem(TimeSpan.FromSeconds(200_000), sample));
+        Assert.Null(ScenarioBounds.TimelineProblem(TimeSpan.FromSeconds(200_000), TimeSpan.FromMilliseconds(101)));
+        Assert.Equal(1, ScenarioBounds.TimelineRows(TimeSpan.Zero, TimeSpan.FromMilliseconds(1)));
+    }
+
     [Theory]
     [InlineData("0.0001ms", "--sample: 0.0000001s is outside 1ms..527040min")]
     [InlineData("0.5ms", "--sample: 0.0005s is outside 1ms..527040min")]
