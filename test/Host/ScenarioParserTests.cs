@@ -228,7 +228,7 @@ public class ScenarioParserTests
             "guest.zones[1].startPfn: 0 is before guest.zones[0] (startPfn 300000); zones must be in pfn order" },
         { Mutate(r => r["guest"]!["zones"]![1]!["name"] = "DMA"), "guest.zones[1].name: \"DMA\" is already the name of guest.zones[0]" },
         { Mutate(r => r["guest"]!["zones"]![0]!["freePages"] = 5000), "guest.zones[0].freePages: 5000 must be in 0..4096" },
-        { Mutate(r => r["guest"]!["zones"]![0]!["pages"] = 0), "guest.zones[0].pages: 0 must be >= 1" },
+        { Mutate(r => r["guest"]!["zones"]![0]!["pages"] = 0), "guest.zones[0].pages: 0 must be in 1..67108864" },
         { Mutate(r => r["guest"]!["zones"] = new JsonArray()), "guest.zones: is empty" },
         { Mutate(r => r["guest"]!["zones"]![0] = "DMA"), "guest.zones[0]: \"DMA\" is not an object" },
         { "[1, 2]", "the document is not a JSON object" },

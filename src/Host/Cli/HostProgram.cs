@@ -18,7 +18,8 @@ public sealed class UsageException(string message) : Exception(message);
 
 /// <summary>
 /// The host's command line: <c>run FILE.json|NAME [--out DIR] [--sample DURATION]</c>, <c>scenarios</c>,
-/// and no arguments for <c>run default</c>. Exit codes: 0 done, 2 bad scenario or argument, 1 anything else;
+/// and no arguments for <c>run default</c>. Exit codes: 0 done, 2 bad scenario or argument, 130 stopped by SIGINT
+/// or SIGTERM (the caller's token), 1 anything else;
 /// a failure prints one line on stderr and no stack trace.
 /// </summary>
 public static class HostProgram
@@ -26,6 +27,11 @@ public static class HostProgram
     public const int ExitOk = 0;
     public const int ExitFailure = 1;
     public const int ExitUsage = 2;
+
+    /// <summary>Stopped by SIGINT (Ctrl+C) or SIGTERM: 128 + SIGINT, as shells report it.</summary>
+    public const int ExitInterrupted = 130;
+
+    public const string InterruptedMessage = "stopped (SIGINT or SIGTERM) before the run ended; nothing written";
 
     /// <param name="runner">The simulation; <see cref="ScenarioRunner.RunAsync"/> unless a test supplies another.</param>
     /// <param name="interactive">Whether stdout is a terminal (progress bar, table); detected when null.</param>
@@ -71,7 +77,9 @@ public static class HostProgram
         }
         catch (Exception e)
         {
-            var (code, message) = Classify(e);
+            var (code, message) = e is OperationCanceledException && cancellationToken.IsCancellationRequested
+                ? (ExitInterrupted, InterruptedMessage)
+                : Classify(e);
             await stderr.WriteLineAsync(message).ConfigureAwait(false);
             await stderr.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             return code;
@@ -146,6 +154,7 @@ public static class HostProgram
             throw new UsageException($"--sample: \"{settings.Sample}\" is not a duration");
         if (sample <= TimeSpan.Zero)
             throw new UsageException($"--sample: \"{settings.Sample}\" must be positive");
+        ScenarioBounds.CheckDuration(sample, "--sample", ScenarioBounds.MinPeriod, ScenarioBounds.MaxTime);
         if (string.IsNullOrWhiteSpace(settings.Out))
             throw new UsageException("--out: is empty");
         if (!HostLogging.Levels.TryGetValue(settings.LogLevel, out var level))
@@ -153,8 +162,11 @@ public static class HostProgram
         // Quiet keeps what needs attention: warnings and errors.
         if (settings.Quiet && level < LogEventLevel.Warning) level = LogEventLevel.Warning;
         var (scenario, source) = LoadScenario(settings.Scenario);
-
-        Directory.CreateDirectory(settings.Out);
+        // A run that could not be kept, or written, is refused before it takes any time.
+        if (ScenarioBounds.TimelineProblem(ScenarioWorkload.StopTime(scenario), sample) is { } tooLong)
+            throw new UsageException(tooLong);
+        if (RunOutput.TargetProblem(settings.Out) is { } badOut)
+            throw new UsageException($"--out: {badOut}");
         if (!settings.Quiet)
             context.Out.WriteLine($"running \"{scenario.Name}\" ({source}), sampling every {Durations.Format(sample)}");
 
@@ -174,7 +186,7 @@ public static class HostProgram
             Log.Logger = previousLogger;
         }
 
-        var files = RunOutput.WriteAll(result, settings.Out);
+        var files = RunOutput.WriteAll(result, settings.Out, cancellationToken);
         foreach (var warning in result.Warnings ?? [])
             context.Out.WriteLine($"warning: {warning}");
         if (settings.Quiet)

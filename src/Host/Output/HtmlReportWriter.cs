@@ -24,12 +24,10 @@ public static class HtmlReportWriter
     private const int Bottom = 410;
 
     /// <summary>Writes the page whole or not at all: into a temporary file first, then moved into place.</summary>
-    public static void WriteFile(RunResult result, string path)
-    {
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, ToHtml(result), new UTF8Encoding(false));
-        File.Move(temporary, path, overwrite: true);
-    }
+    public static void WriteFile(RunResult result, string path) => AtomicFile.Write(path, temporary => WriteInPlace(result, temporary));
+
+    /// <summary>Writes straight into <paramref name="path"/>; <see cref="RunOutput"/> stages it.</summary>
+    internal static void WriteInPlace(RunResult result, string path) => File.WriteAllText(path, ToHtml(result), new UTF8Encoding(false));
 
     public static string ToHtml(RunResult result)
     {

@@ -15,7 +15,11 @@ public static class ReportJsonWriter
 
     private static readonly JsonWriterOptions Options = new() { Indented = true };
 
-    public static void WriteFile(RunResult result, string path)
+    /// <summary>Writes the file whole or not at all (<see cref="AtomicFile"/>).</summary>
+    public static void WriteFile(RunResult result, string path) => AtomicFile.Write(path, temporary => WriteInPlace(result, temporary));
+
+    /// <summary>Writes straight into <paramref name="path"/>; <see cref="RunOutput"/> stages it.</summary>
+    internal static void WriteInPlace(RunResult result, string path)
     {
         using var stream = File.Create(path);
         Write(result, stream);

@@ -9,7 +9,11 @@ public static class TimelineCsvWriter
     public const string FileName = "timeline.csv";
     public const string Header = "t,freeBytes,reportedBytes,isolatedBytes,hostResidentBytes";
 
-    public static void WriteFile(IReadOnlyList<TimelineRow> rows, string path)
+    /// <summary>Writes the file whole or not at all (<see cref="AtomicFile"/>).</summary>
+    public static void WriteFile(IReadOnlyList<TimelineRow> rows, string path) => AtomicFile.Write(path, temporary => WriteInPlace(rows, temporary));
+
+    /// <summary>Writes straight into <paramref name="path"/>; <see cref="RunOutput"/> stages it.</summary>
+    internal static void WriteInPlace(IReadOnlyList<TimelineRow> rows, string path)
     {
         using var writer = new StreamWriter(path);
         Write(rows, writer);

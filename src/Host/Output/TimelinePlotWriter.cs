@@ -13,13 +13,21 @@ public static class TimelinePlotWriter
     public const int Width = 1100;
     public const int Height = 500;
 
+    /// <summary>Writes the file whole or not at all (<see cref="AtomicFile"/>).</summary>
     public static void WritePng(RunResult result, string path)
     {
         ArgumentNullException.ThrowIfNull(result);
         WritePng(result.Timeline, result.Scenario, path, result.Steps);
     }
 
-    public static void WritePng(IReadOnlyList<TimelineRow> rows, string title, string path, IReadOnlyList<WorkloadMarker>? steps = null)
+    /// <summary>Writes the file whole or not at all (<see cref="AtomicFile"/>).</summary>
+    public static void WritePng(IReadOnlyList<TimelineRow> rows, string title, string path, IReadOnlyList<WorkloadMarker>? steps = null) =>
+        AtomicFile.Write(path, temporary => WritePngInPlace(rows, title, temporary, steps));
+
+    /// <summary>Writes straight into <paramref name="path"/>; <see cref="RunOutput"/> stages it.</summary>
+    internal static void WritePngInPlace(RunResult result, string path) => WritePngInPlace(result.Timeline, result.Scenario, path, result.Steps);
+
+    private static void WritePngInPlace(IReadOnlyList<TimelineRow> rows, string title, string path, IReadOnlyList<WorkloadMarker>? steps)
     {
         ArgumentNullException.ThrowIfNull(rows);
         steps ??= [];

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using PageReportingActors.Allocator;
 using PageReportingActors.Guest;
@@ -28,12 +29,43 @@ public static class ScenarioParser
         // People write these files by hand; comments and trailing commas cost nothing to accept.
         CommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
+        MaxDepth = ScenarioBounds.MaxJsonDepth,
     };
+
+    /// <summary>Reads a file of at most <see cref="ScenarioBounds.MaxFileBytes"/>; invalid UTF-8 is invalid JSON.</summary>
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     public static Scenario ParseFile(string path)
     {
-        var json = File.ReadAllText(path);
-        return Parse(json);
+        var length = new FileInfo(path).Length;
+        if (length > ScenarioBounds.MaxFileBytes)
+            throw new ScenarioException(path, $"is {Sizes.Format(length)}; a scenario file is at most {Sizes.Format(ScenarioBounds.MaxFileBytes)}");
+        var bytes = File.ReadAllBytes(path);
+        // A UTF-16 or UTF-32 file (it starts with its byte order mark) is decoded as text; the rest is read as UTF-8, byte for byte.
+        if (bytes.Length >= 2 && (bytes[0] == 0xFF && bytes[1] == 0xFE || bytes[0] == 0xFE && bytes[1] == 0xFF))
+            return Parse(File.ReadAllText(path));
+        var utf8 = bytes.AsMemory();
+        if (utf8.Span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) utf8 = utf8[3..];
+        // The JSON reader checks the UTF-8 of a string only when it is read; check it all here.
+        try
+        {
+            _ = StrictUtf8.GetCharCount(utf8.Span);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new ScenarioException(path, string.Create(CultureInfo.InvariantCulture, $"is not UTF-8 text (byte {e.Index} of the file)"));
+        }
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(utf8, DocumentOptions);
+        }
+        catch (JsonException e)
+        {
+            throw new ScenarioException("", SyntaxProblem(e));
+        }
+        using (document)
+            return Parse(document.RootElement);
     }
 
     public static Scenario Parse(string json)
@@ -60,7 +92,8 @@ public static class ScenarioParser
         var name = o.RequiredString("name");
         if (string.IsNullOrWhiteSpace(name)) throw new ScenarioException("name", "is empty");
         var seed = o.OptionalInt("seed", int.MinValue, int.MaxValue) ?? 1;
-        if (o.Has("description")) o.RequiredString("description");
+        // Free text, ignored: any length the file allows, line breaks included, but text.
+        if (o.Has("description")) o.RequiredFreeText("description");
 
         var zones = ParseGuest(o.RequiredObject("guest"));
         var reporting = ParseReporting(o.OptionalObject("reporting"));
@@ -108,6 +141,8 @@ public static class ScenarioParser
             throw new ScenarioException(path, $"{element.GetRawText()} is below the {Sizes.Format(X86GuestLayout.MinimumBytes)} minimum");
         if (bytes % PageSize != 0)
             throw new ScenarioException(path, $"{element.GetRawText()} is not a whole number of 4KiB pages");
+        if (bytes > BytesOfPages(ScenarioBounds.MaxGuestPages))
+            throw new ScenarioException(path, $"{Show(element)} is above the {Sizes.Format(BytesOfPages(ScenarioBounds.MaxGuestPages))} maximum");
         IReadOnlyList<ZoneSpec> zones;
         try
         {
@@ -131,8 +166,10 @@ public static class ScenarioParser
         var array = guest.Required("zones");
         if (array.ValueKind != JsonValueKind.Array) throw new ScenarioException(path, $"{Show(array)} is not an array");
         if (array.GetArrayLength() == 0) throw new ScenarioException(path, "is empty");
+        ScenarioBounds.CheckCount(array.GetArrayLength(), path, ScenarioBounds.MaxZones, "zones");
 
         var zones = new List<ZoneSpec>();
+        long guestPages = 0;
         var index = 0;
         foreach (var element in array.EnumerateArray())
         {
@@ -141,16 +178,24 @@ public static class ScenarioParser
             z.AllowOnly("name", "startPfn", "pages", "freePages", "reservedPages", "watermarks");
             var name = z.RequiredString("name");
             if (string.IsNullOrWhiteSpace(name)) throw new ScenarioException(z.PathOf("name"), "is empty");
-            var start = z.RequiredLong("startPfn", 0, long.MaxValue / 2);
-            var pages = z.RequiredLong("pages", 1, int.MaxValue);
+            var start = z.RequiredLong("startPfn", 0, ScenarioBounds.MaxPfnEnd - 1);
+            var pages = z.RequiredLong("pages", 1, ScenarioBounds.MaxGuestPages);
+            if (start + pages > ScenarioBounds.MaxPfnEnd)
+                throw new ScenarioException(z.PathOf("startPfn"), string.Create(CultureInfo.InvariantCulture,
+                    $"the zone ends at pfn {start + pages}, beyond pfn {ScenarioBounds.MaxPfnEnd} ({Sizes.Format(BytesOfPages(ScenarioBounds.MaxPfnEnd))} of guest-physical address)"));
+            guestPages += pages;
+            if (guestPages > ScenarioBounds.MaxGuestPages)
+                throw new ScenarioException(z.PathOf("pages"), string.Create(CultureInfo.InvariantCulture,
+                    $"the guest's zones add up to {guestPages} pages; at most {ScenarioBounds.MaxGuestPages} ({Sizes.Format(BytesOfPages(ScenarioBounds.MaxGuestPages))})"));
             var free = z.RequiredLong("freePages", 0, pages);
             var reserved = z.OptionalLong("reservedPages", 0, pages - free) ?? 0;
 
             var w = z.RequiredObject("watermarks");
             w.AllowOnly("min", "low", "high");
-            var min = w.RequiredLong("min", 0, long.MaxValue);
-            var low = w.RequiredLong("low", 0, long.MaxValue);
-            var high = w.RequiredLong("high", 0, long.MaxValue);
+            // A watermark is a number of the zone's pages.
+            var min = w.RequiredLong("min", 0, pages);
+            var low = w.RequiredLong("low", 0, pages);
+            var high = w.RequiredLong("high", 0, pages);
             if (low < min) throw new ScenarioException(w.PathOf("low"), "must be >= min");
             if (high < low) throw new ScenarioException(w.PathOf("high"), "must be >= low");
 
@@ -188,6 +233,7 @@ public static class ScenarioParser
         var delay = reporting.OptionalDuration("delay") ?? TimeSpan.FromSeconds(2);
         // A zero delay would let a pass that asks for another run again at the same virtual instant, forever.
         if (delay <= TimeSpan.Zero) throw new ScenarioException(reporting.PathOf("delay"), $"{Durations.Format(delay)} must be positive");
+        ScenarioBounds.CheckDuration(delay, reporting.PathOf("delay"), ScenarioBounds.MinDelay, ScenarioBounds.MaxDelay);
         var capacity = reporting.OptionalInt("capacity", 1, MaxCapacity) ?? 32;
         return new ReportingPolicy(order, delay, capacity);
     }
@@ -197,7 +243,8 @@ public static class ScenarioParser
         if (device is null) return new DeviceModel(null, TimeSpan.FromMilliseconds(1), new HashSet<int>());
         device.AllowOnly("order", "latency", "failReports", "failEvery");
         var order = device.OptionalInt("order", 0, MaxOrder);
-        var latency = device.OptionalDuration("latency") ?? TimeSpan.FromMilliseconds(1);
+        var latency = ScenarioBounds.CheckDuration(device.OptionalDuration("latency") ?? TimeSpan.FromMilliseconds(1),
+            device.PathOf("latency"), TimeSpan.Zero, ScenarioBounds.MaxLatency);
 
         var fails = new SortedSet<int>();
         if (device.Has("failReports") && device.Required("failReports").ValueKind != JsonValueKind.Null)
@@ -205,6 +252,7 @@ public static class ScenarioParser
             var path = device.PathOf("failReports");
             var array = device.Required("failReports");
             if (array.ValueKind != JsonValueKind.Array) throw new ScenarioException(path, $"{Show(array)} is not an array");
+            ScenarioBounds.CheckCount(array.GetArrayLength(), path, ScenarioBounds.MaxFailReports, "entries");
             var i = 0;
             foreach (var element in array.EnumerateArray())
             {
@@ -224,6 +272,7 @@ public static class ScenarioParser
         const string path = "workload";
         if (array.ValueKind != JsonValueKind.Array) throw new ScenarioException(path, $"{Show(array)} is not an array");
         if (array.GetArrayLength() == 0) throw new ScenarioException(path, "is empty");
+        ScenarioBounds.CheckCount(array.GetArrayLength(), path, ScenarioBounds.MaxSteps, "steps");
 
         var steps = new List<WorkloadStep>();
         // Which step first holds each id, so a free can name an earlier allocation and ids stay unique.
@@ -234,12 +283,12 @@ public static class ScenarioParser
         {
             var stepPath = $"{path}[{index}]";
             var s = Obj.Of(element, stepPath);
-            var at = s.RequiredDuration("at");
+            var at = ScenarioBounds.CheckTime(s.RequiredDuration("at"), s.PathOf("at"));
             var opPath = s.PathOf("op");
             var opElement = s.Required("op");
             if (opElement.ValueKind != JsonValueKind.String)
                 throw new ScenarioException(opPath, $"{Show(opElement)} is not an operation ({string.Join(", ", Operations)})");
-            var op = opElement.GetString()!;
+            var op = Text(opElement, opPath);
 
             if (stopIndex is { } stopAt)
                 throw new ScenarioException(stepPath, $"comes after the stop at {path}[{stopAt}]; stop must be the last step");
@@ -289,9 +338,14 @@ public static class ScenarioParser
                     var size = BlockSize(s, order);
                     var period = s.RequiredDuration("period");
                     if (period <= TimeSpan.Zero) throw new ScenarioException(s.PathOf("period"), $"{Durations.Format(period)} must be positive");
-                    var until = s.RequiredDuration("until");
+                    ScenarioBounds.CheckDuration(period, s.PathOf("period"), ScenarioBounds.MinPeriod, ScenarioBounds.MaxTime);
+                    var until = ScenarioBounds.CheckTime(s.RequiredDuration("until"), s.PathOf("until"));
                     if (until <= at)
                         throw new ScenarioException(s.PathOf("until"), $"{Durations.Format(until)} must be after at ({Durations.Format(at)})");
+                    var rounds = (until - at).Ticks / period.Ticks;
+                    if (rounds > ScenarioBounds.MaxChurnRounds)
+                        throw new ScenarioException(s.PathOf("period"), string.Create(CultureInfo.InvariantCulture,
+                            $"{Durations.Format(period)} from {Durations.Format(at)} until {Durations.Format(until)} is {rounds} rounds; at most {ScenarioBounds.MaxChurnRounds} (a longer period or an earlier until)"));
                     step = new ChurnStep(at, id, size, order, period, until);
                     break;
                 }
@@ -315,6 +369,8 @@ public static class ScenarioParser
         {
             // Without a stop, end 10 s after the last thing the workload does (a churn acts until its end).
             var last = steps.Max(st => st is ChurnStep c ? c.Until : st.At);
+            if (last + ImplicitStopAfter > ScenarioBounds.MaxTime)
+                throw new ScenarioException(path, $"ends at {Durations.Format(last + ImplicitStopAfter)} (10s after its last step), after {Durations.Format(ScenarioBounds.MaxTime)}; add a stop");
             steps.Add(new StopStep(last + ImplicitStopAfter));
         }
         return steps;
@@ -336,6 +392,8 @@ public static class ScenarioParser
         var element = step.Required("size");
         var bytes = ReadSize(element, path);
         if (bytes <= 0) throw new ScenarioException(path, $"{element.GetRawText()} must be positive");
+        if (bytes > ScenarioBounds.MaxAllocationBytes)
+            throw new ScenarioException(path, $"{Show(element)} is above the {Sizes.Format(ScenarioBounds.MaxAllocationBytes)} maximum (the guest-physical address space)");
         var block = BytesOfPages(PagesOf(order));
         if (bytes % block != 0)
             throw new ScenarioException(path, $"{element.GetRawText()} is not a whole number of order-{order} blocks ({Sizes.Format(block)} each)");
@@ -347,14 +405,14 @@ public static class ScenarioParser
         var allowed = Enum.GetValues<Migratetype>().Where(t => t != Migratetype.Isolate).ToArray();
         if (element.ValueKind == JsonValueKind.String)
             foreach (var t in allowed)
-                if (string.Equals(t.ToString(), element.GetString(), StringComparison.OrdinalIgnoreCase))
+                if (string.Equals(t.ToString(), Text(element, path), StringComparison.OrdinalIgnoreCase))
                     return t;
         throw new ScenarioException(path, $"{Show(element)} is not a migratetype ({string.Join(", ", allowed)})");
     }
 
     private static FreePattern ReadPattern(JsonElement element, string path)
     {
-        var text = element.ValueKind == JsonValueKind.String ? element.GetString() : null;
+        var text = element.ValueKind == JsonValueKind.String ? Text(element, path) : null;
         return text switch
         {
             "all" => FreePattern.All,
@@ -366,17 +424,36 @@ public static class ScenarioParser
 
     // ---- values ----
 
-    internal static string Show(JsonElement element) => element.ValueKind switch
+    /// <summary>A value as an error shows it: as written, cut short when long, so the error stays one readable line.</summary>
+    internal static string Show(JsonElement element)
     {
-        JsonValueKind.Object => "an object",
-        JsonValueKind.Array => "an array",
-        _ => element.GetRawText(),
-    };
+        const int longest = 60;
+        return element.ValueKind switch
+        {
+            JsonValueKind.Object => "an object",
+            JsonValueKind.Array => "an array",
+            _ when element.GetRawText() is { Length: > longest } raw => raw[..longest] + "...",
+            _ => element.GetRawText(),
+        };
+    }
+
+    /// <summary>A JSON string's text. JSON may escape a lone UTF-16 surrogate (<c>"\ud800"</c>), which is no text at all.</summary>
+    internal static string Text(JsonElement element, string path)
+    {
+        try
+        {
+            return element.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw new ScenarioException(path, $"{Show(element)} is not valid text (a lone UTF-16 surrogate)");
+        }
+    }
 
     private static long ReadSize(JsonElement element, string path)
     {
-        if (element.ValueKind == JsonValueKind.String && Sizes.TryParse(element.GetString(), out var bytes)) return bytes;
-        var hint = element.ValueKind == JsonValueKind.String ? Sizes.Suggest(element.GetString()!) : null;
+        if (element.ValueKind == JsonValueKind.String && Sizes.TryParse(Text(element, path), out var bytes)) return bytes;
+        var hint = element.ValueKind == JsonValueKind.String ? Sizes.Suggest(Text(element, path)) : null;
         throw new ScenarioException(path, hint is null
             ? $"{Show(element)} is not a size (a number and B, KiB, MiB or GiB, such as 512MiB)"
             : $"{Show(element)} is not a size; write it as {hint}");
@@ -384,7 +461,7 @@ public static class ScenarioParser
 
     internal static TimeSpan ReadDuration(JsonElement element, string path)
     {
-        if (element.ValueKind == JsonValueKind.String && Durations.TryParse(element.GetString(), out var d)) return d;
+        if (element.ValueKind == JsonValueKind.String && Durations.TryParse(Text(element, path), out var d)) return d;
         throw new ScenarioException(path, $"{Show(element)} is not a duration");
     }
 
@@ -418,7 +495,23 @@ public static class ScenarioParser
         {
             if (element.ValueKind != JsonValueKind.Object)
                 throw new ScenarioException(path, path.Length == 0 ? "the document is not a JSON object" : $"{Show(element)} is not an object");
-            return new Obj(element, path);
+            var obj = new Obj(element, path);
+            // The same field twice: which one counts would be a guess, so the file is refused.
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var property in element.EnumerateObject())
+            {
+                string name;
+                try
+                {
+                    name = property.Name;
+                }
+                catch (InvalidOperationException)
+                {
+                    throw new ScenarioException(path, "a field name is not valid text (a lone UTF-16 surrogate)");
+                }
+                if (!seen.Add(name)) throw new ScenarioException(obj.PathOf(name), "is given twice");
+            }
+            return obj;
         }
 
         public string PathOf(string name) => Path.Length == 0 ? name : $"{Path}.{name}";
@@ -447,7 +540,15 @@ public static class ScenarioParser
         {
             var value = Required(name);
             return value.ValueKind == JsonValueKind.String
-                ? value.GetString()!
+                ? ScenarioBounds.CheckText(Text(value, PathOf(name)), PathOf(name))
+                : throw new ScenarioException(PathOf(name), $"{Show(value)} is not a string");
+        }
+
+        public string RequiredFreeText(string name)
+        {
+            var value = Required(name);
+            return value.ValueKind == JsonValueKind.String
+                ? Text(value, PathOf(name))
                 : throw new ScenarioException(PathOf(name), $"{Show(value)} is not a string");
         }
 

@@ -17,6 +17,9 @@ public sealed class ScenarioWorkload : IWorkload
     private readonly PriorityQueue<Action<SimulatedGuest>, (long Ticks, long Sequence)> _actions = new();
     private long _sequence;
 
+    /// <summary>Blocks asked of a zone at once: 256 MiB of order-0 pages.</summary>
+    private const int AllocationPiece = 1 << 16;
+
     /// <param name="stopAt">Steps after this time are not played (see <see cref="StopTime"/>).</param>
     public ScenarioWorkload(Scenario scenario, TimeSpan stopAt)
     {
@@ -99,21 +102,30 @@ public sealed class ScenarioWorkload : IWorkload
     {
         var zones = guest.Actors.Zones;
         var blockBytes = PageGeometry.BytesOfPages(1L << order);
-        var wanted = (int)(sizeBytes / blockBytes);
-        var got = new List<(int Zone, Block Block)>(wanted);
+        // An allocation may ask for more than the guest has (what it cannot get is a shortfall), so
+        // neither the count nor the list's first capacity may assume it will all come.
+        var wanted = sizeBytes / blockBytes;
+        var got = new List<(int Zone, Block Block)>((int)Math.Min(wanted, 1 << 16));
         AllocationFailureReason? lastFailure = null;
         foreach (var floor in new[] { WatermarkLevel.Low, WatermarkLevel.Min })
         {
             for (var zone = zones.Count - 1; zone >= 0 && got.Count < wanted; zone--)
             {
-                var reply = guest.Ask<object>(zones[zone], new AllocateMany(order, wanted - got.Count, type, floor));
-                if (reply is not AllocatedMany many) continue;
-                foreach (var block in many.Blocks)
+                // In pieces, so that one step of a large guest cannot hold off a stop (Ctrl+C) for long:
+                // the same blocks in the same order as one request, since nothing else runs between them.
+                while (got.Count < wanted)
                 {
-                    got.Add((zone, block));
-                    guest.Hypervisor.MarkResident(block);
+                    var count = (int)Math.Min(wanted - got.Count, AllocationPiece);
+                    var reply = guest.Ask<object>(zones[zone], new AllocateMany(order, count, type, floor));
+                    if (reply is not AllocatedMany many) break;
+                    foreach (var block in many.Blocks)
+                    {
+                        got.Add((zone, block));
+                        guest.Hypervisor.MarkResident(block);
+                    }
+                    lastFailure = many.StoppedBecause ?? lastFailure;
+                    if (many.Blocks.Length < count) break;
                 }
-                lastFailure = many.StoppedBecause ?? lastFailure;
             }
             if (got.Count == wanted) break;
         }

@@ -32,10 +32,12 @@ public sealed class VirtualTimeRuntime : IDisposable
     private readonly IHost _host;
     private readonly string _pumpKey;
     private readonly PumpedExecutor _executor;
+    private readonly CancellationToken _cancellation;
     private bool _disposed;
 
-    private VirtualTimeRuntime(IHost host, string pumpKey, PumpedExecutor executor, PageReportingGuest guest)
+    private VirtualTimeRuntime(IHost host, string pumpKey, PumpedExecutor executor, PageReportingGuest guest, CancellationToken cancellation)
     {
+        _cancellation = cancellation;
         _host = host;
         _pumpKey = pumpKey;
         _executor = executor;
@@ -56,7 +58,12 @@ public sealed class VirtualTimeRuntime : IDisposable
         try
         {
             host = new HostBuilder()
-                .ConfigureServices(services => services.AddAkka("page-reporting-sim", builder =>
+                .ConfigureServices(services =>
+                {
+                    // The default console lifetime would take SIGINT and SIGTERM and stop this actor
+                    // system under a running simulation; the host program owns those signals.
+                    services.AddSingleton<IHostLifetime, NoSignalLifetime>();
+                    services.AddAkka("page-reporting-sim", builder =>
                 {
                     builder
                         .AddHocon(SimulationHocon(pumpKey), HoconAddMode.Prepend)
@@ -67,11 +74,12 @@ public sealed class VirtualTimeRuntime : IDisposable
                             loggers.AddSerilogLogging();
                         })
                         .WithPageReporting(zones, settings with { Dispatcher = DispatcherId }, guest => started = guest);
-                }))
+                });
+                })
                 .Build();
             host.StartAsync(cancellation).GetAwaiter().GetResult();
             return new VirtualTimeRuntime(host, pumpKey, executor,
-                started ?? throw new InvalidOperationException("page reporting did not start"));
+                started ?? throw new InvalidOperationException("page reporting did not start"), cancellation);
         }
         catch
         {
@@ -152,9 +160,13 @@ public sealed class VirtualTimeRuntime : IDisposable
         return actor;
     }
 
-    /// <summary>Sends, lets the actors run until idle, and takes the reply.</summary>
+    /// <summary>
+    /// Sends, lets the actors run until idle, and takes the reply. Throws <see cref="OperationCanceledException"/>
+    /// first once the start's token is cancelled: a stopped run asks nothing more, even within a step.
+    /// </summary>
     public T Ask<T>(IActorRef actor, object message)
     {
+        _cancellation.ThrowIfCancellationRequested();
         var reply = actor.Ask<object>(message);
         Pump();
         if (!reply.Wait(TimeSpan.FromSeconds(30)))
@@ -207,9 +219,20 @@ public sealed class VirtualTimeRuntime : IDisposable
         return Akka.Event.LogLevel.ErrorLevel;
     }
 
+    /// <summary>A host lifetime that listens to no signal: the simulation stops when its caller stops it.</summary>
+    private sealed class NoSignalLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
     private static string SimulationHocon(string pumpKey) => $$"""
         akka.scheduler.implementation = "{{typeof(VirtualTimeScheduler).FullName}}, {{typeof(VirtualTimeScheduler).Assembly.GetName().Name}}"
         akka.actor.ask-timeout = infinite
+        # The process's signals belong to the host program, which stops the run; left on, Akka would
+        # terminate this system on SIGTERM under a simulation that is still asking its actors.
+        akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
         akka.stdout-loglevel = WARNING
         akka.loggers-dispatcher = {{LoggerDispatcherId}}
         {{LoggerDispatcherId}} {
