@@ -17,8 +17,9 @@ public delegate Task<RunResult> ScenarioRun(Scenario scenario, RunOptions option
 public sealed class UsageException(string message) : Exception(message);
 
 /// <summary>
-/// The host's command line: <c>run FILE.json|NAME [--out DIR] [--sample DURATION]</c>, <c>scenarios</c>,
-/// and no arguments for <c>run default</c>. Exit codes: 0 done, 2 bad scenario or argument, 1 anything else;
+/// The host's command line: <c>run FILE.json|NAME [--out DIR] [--sample DURATION] [--seed N]</c>, <c>scenarios</c>,
+/// and no arguments for <c>run default</c>. Exit codes: 0 done, 2 bad scenario or argument, 130 stopped
+/// by Ctrl+C or SIGTERM, 1 anything else;
 /// a failure prints one line on stderr and no stack trace.
 /// </summary>
 public static class HostProgram
@@ -26,6 +27,9 @@ public static class HostProgram
     public const int ExitOk = 0;
     public const int ExitFailure = 1;
     public const int ExitUsage = 2;
+
+    /// <summary>Stopped by Ctrl+C (SIGINT) or SIGTERM, as a shell reports a process ended by SIGINT.</summary>
+    public const int ExitStopped = 130;
 
     /// <param name="runner">The simulation; <see cref="ScenarioRunner.RunAsync"/> unless a test supplies another.</param>
     /// <param name="interactive">Whether stdout is a terminal (progress bar, table); detected when null.</param>
@@ -84,7 +88,7 @@ public static class HostProgram
         return e switch
         {
             ScenarioException or UsageException or CommandAppException => (ExitUsage, OneLine(e.Message)),
-            OperationCanceledException => (ExitFailure, "cancelled"),
+            OperationCanceledException => (ExitStopped, "stopped"),
             _ => (ExitFailure, OneLine(e.Message)),
         };
     }
@@ -153,6 +157,7 @@ public static class HostProgram
         // Quiet keeps what needs attention: warnings and errors.
         if (settings.Quiet && level < LogEventLevel.Warning) level = LogEventLevel.Warning;
         var (scenario, source) = LoadScenario(settings.Scenario);
+        if (settings.Seed is { } seed) scenario = scenario with { Seed = seed };
 
         Directory.CreateDirectory(settings.Out);
         if (!settings.Quiet)
@@ -244,6 +249,10 @@ public sealed class RunCommandSettings : CommandSettings
     [Description("Virtual time between timeline rows, e.g. 100ms, 1s.")]
     [DefaultValue("100ms")]
     public string Sample { get; set; } = "100ms";
+
+    [CommandOption("--seed <N>")]
+    [Description("Runs with this seed instead of the file's (a fleet's guest i runs with the fleet's seed + i).")]
+    public int? Seed { get; set; }
 
     [CommandOption("--log-level <LEVEL>")]
     [Description("The lowest level of log line printed: debug (one line per report), info (one per pass), warning, error.")]

@@ -48,7 +48,7 @@ public static class FleetCommands
         if (!File.Exists(settings.Fleet)) throw new UsageException($"fleet file not found: {settings.Fleet}");
         var fleet = FleetParser.ParseFile(settings.Fleet);
         // Nodes started here share this machine's cores with this process.
-        if (options.Listen is null) RecordedGuestRun.Concurrency = FleetEngine.LocalShare(options.Nodes);
+        if (options.Listen is null) GuestEntityActor.Concurrency = FleetEngine.LocalShare(options.Nodes);
 
         context.Out.WriteLine($"fleet \"{fleet.Name}\": {fleet.Guests.Count} guests, {Durations.Format(fleet.Duration)} sampled every {Durations.Format(fleet.Sample)}, on {options.Nodes} node(s)");
         var result = await WithProgressAsync(context, "virtual time", progress => FleetRunner.RunAsync(fleet, options, progress, cancellationToken))
@@ -77,7 +77,7 @@ public static class FleetCommands
         if (settings.Simulations is { } simulations)
         {
             if (simulations < 1 || simulations > 1024) throw new UsageException($"--simulations: {simulations} must be in 1..1024");
-            RecordedGuestRun.Concurrency = simulations;
+            GuestEntityActor.Concurrency = simulations;
         }
         using var quiet = QuietGuests();
         var node = await FleetNode.StartAsync(new FleetNodeOptions(host, port, stableAfter), cancellationToken: cancellationToken).ConfigureAwait(false);

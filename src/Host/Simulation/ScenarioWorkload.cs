@@ -140,9 +140,14 @@ public sealed class ScenarioWorkload : IWorkload
     /// <summary>A seeded choice of <paramref name="count"/> distinct indexes, kept in ascending order.</summary>
     private List<int> RandomIndexes(int total, int count)
     {
-        var all = Enumerable.Range(0, total).ToArray();
+        var all = new int[total];
+        for (var i = 0; i < total; i++) all[i] = i;
         _random.Shuffle(all);
-        return all.Take(count).Order().ToList();
+        var chosen = all.AsSpan(0, count);
+        chosen.Sort();
+        var list = new List<int>(count);
+        list.AddRange(chosen);
+        return list;
     }
 
     /// <summary>Frees the chosen held blocks in the order given, batching runs that share a zone.</summary>
@@ -159,7 +164,11 @@ public sealed class ScenarioWorkload : IWorkload
             if (freed.Rejected.Length > 0)
                 throw new InvalidOperationException($"zone {freed.Zone} refused {freed.Rejected.Length} frees of {id}: {freed.Rejected[0].Detail}");
         }
-        var remove = indexes.ToHashSet();
-        _held[id] = held.Where((_, index) => !remove.Contains(index)).ToList();
+        var removed = new bool[held.Count];
+        foreach (var index in indexes) removed[index] = true;
+        var kept = new List<(int Zone, Block Block)>(Math.Max(0, held.Count - indexes.Count));
+        for (var index = 0; index < held.Count; index++)
+            if (!removed[index]) kept.Add(held[index]);
+        _held[id] = kept;
     }
 }
