@@ -8,6 +8,12 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     cancellation.Cancel();
 };
+// SIGTERM the same way: the run stops, child fleet nodes are stopped, and the exit code is 130.
+using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    cancellation.Cancel();
+});
 try
 {
     // The run's log (Akka through Serilog) is set up by HostProgram from --log-level and --quiet.

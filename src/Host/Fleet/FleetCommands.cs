@@ -91,9 +91,13 @@ public static class FleetCommands
         // Leave the cluster politely, but never let a stuck shutdown keep an orphan alive.
         var stopped = node.DisposeAsync().AsTask();
         if (await Task.WhenAny(stopped, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)).ConfigureAwait(false) != stopped)
-            Environment.Exit(ended == removed.Task ? HostProgram.ExitOk : HostProgram.ExitFailure);
-        return ended == removed.Task ? HostProgram.ExitOk : HostProgram.ExitFailure;
+            Environment.Exit(NodeExitCode(ended == removed.Task, cancellationToken));
+        return NodeExitCode(ended == removed.Task, cancellationToken);
     }
+
+    /// <summary>0 when the fleet dismissed the node, 130 when Ctrl+C or SIGTERM stopped it, 1 when its parent vanished.</summary>
+    private static int NodeExitCode(bool dismissed, CancellationToken cancellationToken) =>
+        dismissed ? HostProgram.ExitOk : cancellationToken.IsCancellationRequested ? HostProgram.ExitStopped : HostProgram.ExitFailure;
 
     /// <summary>
     /// Completes when the process <paramref name="pid"/> is gone. Polled: a process that is not our
