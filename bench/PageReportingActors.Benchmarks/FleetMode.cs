@@ -6,33 +6,26 @@ using PageReportingActors.Host.Simulation;
 namespace PageReportingActors.Benchmarks;
 
 /// <summary>
-/// A fleet file run on one node, as <c>fleet</c> runs it: guest-seconds per wall second, the
-/// process's peak memory, and what one guest of the fleet costs alone (wall time, and the managed
-/// memory its finished recording keeps). <c>--guests N</c> runs only the first N guests, to keep
-/// the benchmark short; the rate does not depend on how many guests wait their turn.
+/// A fleet file run on one node, as <c>fleet</c> runs it: guest-seconds per wall second and per
+/// CPU second, the process's peak memory, and what one guest of the fleet costs alone (wall time
+/// stepped through every sample, and where that time goes: starting its simulation, advancing it,
+/// sampling it, stopping it). <c>--guests N</c> runs only the first N guests, to keep the run short.
+/// <c>--idle N</c> also holds N guests of the first entry started and idle, and prints the managed
+/// heap they take beyond the allocator's 9 bytes per modeled page: the fixed cost per guest.
 /// </summary>
 internal static class FleetMode
 {
-    public static async Task Run(string path, int? guests, int nodes)
+    public static async Task Run(string path, int? guests, int nodes, int idle)
     {
         var fleet = FleetParser.ParseFile(path);
         if (guests is { } n && n < fleet.Guests.Count) fleet = fleet with { Guests = fleet.Guests.Take(n).ToList() };
-        var memoryPerGuest = fleet.Guests[0].MemoryBytes;
+        var first = fleet.Guests[0].Definition;
 
         // Warm-up, so JIT is not counted: one short guest alone.
         await ScenarioRunner.RunAsync(BuiltInScenarios.Load(BuiltInScenarios.DefaultName), new RunOptions(TimeSpan.FromSeconds(1), ""));
+        OneGuest(first);
 
-        // One guest alone, both runs (with and without reporting), as a fleet node makes it.
-        var one = Stopwatch.StartNew();
-        GC.Collect();
-        var before = GC.GetTotalMemory(forceFullCollection: true);
-        var run = new RecordedGuestRun(fleet.Guests[0].Definition);
-        await run.Ready;
-        var oneWall = one.Elapsed.TotalSeconds;
-        GC.Collect();
-        var kept = GC.GetTotalMemory(forceFullCollection: true) - before;
-        GC.KeepAlive(run);
-        run.Dispose();
+        if (idle > 0) IdleGuests(first, idle);
 
         using var self = Process.GetCurrentProcess();
         var cpuBefore = self.TotalProcessorTime;
@@ -42,9 +35,70 @@ internal static class FleetMode
         var s = result.Summary;
         self.Refresh();
         var cpu = (self.TotalProcessorTime - cpuBefore).TotalSeconds;
-        Console.WriteLine($"| fleet | guests | nodes | cores | guest-seconds | wall s | guest-s per wall s | CPU s (this process) | guest-s per CPU s | one guest alone: wall s | kept per finished guest | peak working set |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
-        Console.WriteLine($"| {fleet.Name} | {fleet.Guests.Count} | {nodes} | {Environment.ProcessorCount} | {s.GuestSeconds:F0} | {wall:F1} | {s.GuestSeconds / wall:F0} | {cpu:F1} | {s.GuestSeconds / cpu:F0} | {oneWall:F2} | {kept / 1024.0:F0} KiB | {self.PeakWorkingSet64 / (1 << 20)} MiB |");
-        Console.WriteLine($"guest memory {Sizes.Human(memoryPerGuest)} each ({memoryPerGuest >> 12} pages); simulations at once per process: {RecordedGuestRun.Concurrency}");
+        Console.WriteLine("| fleet | guests | nodes | cores | guest-seconds | wall s | guest-s per wall s | CPU s (this process) | guest-s per CPU s | peak working set |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine($"| {fleet.Name} | {fleet.Guests.Count} | {nodes} | {Environment.ProcessorCount} | {s.GuestSeconds:F0} | {wall:F1} | {s.GuestSeconds / wall:F0} | {cpu:F1} | {s.GuestSeconds / cpu:F0} | {self.PeakWorkingSet64 / (1 << 20)} MiB |");
+        Console.WriteLine($"guest steps at once per process: {GuestEntityActor.Concurrency}; load average {LoadAverage()}");
+    }
+
+    /// <summary>One guest stepped alone through the fleet's samples, timed by part.</summary>
+    private static void OneGuest(GuestDefinition definition)
+    {
+        var scenario = definition.ToScenario();
+        var clock = Stopwatch.StartNew();
+        var simulation = GuestSimulation.Start(scenario);
+        var start = clock.Elapsed;
+        TimeSpan advance = TimeSpan.Zero, sample = TimeSpan.Zero;
+        for (var t = TimeSpan.Zero; t <= definition.Stop; t += definition.Sample)
+        {
+            var before = clock.Elapsed;
+            simulation.AdvanceTo(t);
+            var advanced = clock.Elapsed;
+            TimelineSampler.Sample(simulation.Guest);
+            sample += clock.Elapsed - advanced;
+            advance += advanced - before;
+        }
+        var beforeStop = clock.Elapsed;
+        simulation.Dispose();
+        var stop = clock.Elapsed - beforeStop;
+        var seconds = definition.Stop.TotalSeconds;
+        Console.WriteLine($"one guest alone ({seconds:F0} virtual s): {clock.Elapsed.TotalSeconds:F2} s wall = {seconds / clock.Elapsed.TotalSeconds:F0} guest-s per wall s; "
+            + $"start {start.TotalMilliseconds:F0} ms, advance {advance.TotalMilliseconds:F0} ms, sample {sample.TotalMilliseconds:F0} ms, stop {stop.TotalMilliseconds:F0} ms");
+    }
+
+    /// <summary>N guests started and idle (advanced to their first instant): the managed heap they hold beyond 9 bytes per page.</summary>
+    private static void IdleGuests(GuestDefinition definition, int count)
+    {
+        var scenario = definition.ToScenario() with { Workload = [new StopStep(definition.Stop)] };
+        var pages = scenario.Zones.Sum(z => z.Pages);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        var held = new List<GuestSimulation>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var simulation = GuestSimulation.Start(scenario);
+            simulation.AdvanceTo(TimeSpan.Zero);
+            held.Add(simulation);
+        }
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var heap = GC.GetTotalMemory(forceFullCollection: true) - before;
+        var fixedPerGuest = (heap - count * pages * 9.0) / count;
+        Console.WriteLine($"{count} idle guests of {pages} pages: managed heap {heap / (1 << 20)} MiB = {heap / (double)(count * pages):F2} B per modeled page; "
+            + $"beyond 9 B per page: {fixedPerGuest / 1024:F0} KiB per guest");
+        foreach (var simulation in held) simulation.Dispose();
+    }
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
     }
 }

@@ -9,7 +9,7 @@ using PageReportingActors.Benchmarks;
 //   memory                             managed bytes per modeled page for 1, 16 and 256 GiB guests
 //   scenarios [--repeat N]             wall time of each built-in scenario (ScenarioRunner.RunAsync only)
 //   scaling [--fresh N]                one pass's time and memory vs guest size, 1..256 GiB
-//   fleet FLEET.json [--guests N] [--nodes N]   guest-seconds per wall second of a fleet, and one guest's cost
+//   fleet FLEET.json [--guests N] [--nodes N] [--idle N]   guest-seconds per wall second of a fleet, one guest's cost, fixed memory per guest
 var mode = args.FirstOrDefault();
 switch (mode)
 {
@@ -23,7 +23,7 @@ switch (mode)
         ScalingMode.Run(IntOption(args, "--fresh", 64));
         return 0;
     case "fleet":
-        await FleetMode.Run(args[1], args.Contains("--guests") ? IntOption(args, "--guests", 0) : null, IntOption(args, "--nodes", 1));
+        await FleetMode.Run(args[1], args.Contains("--guests") ? IntOption(args, "--guests", 0) : null, IntOption(args, "--nodes", 1), IntOption(args, "--idle", 0));
         return 0;
 }
 

@@ -18,7 +18,7 @@ public sealed class FleetMessageSerializationTests : IDisposable
         {
             new AdvanceGuest(7, TimeSpan.FromSeconds(30).Ticks, definition),
             new AdvanceGuest(7, TimeSpan.FromSeconds(31).Ticks, null),
-            new FinishGuest(7, definition with { WithoutReporting = false }),
+            new FinishGuest(7, definition with { Seed = 19 }),
             new GuestAdvanced(7, 42, new GuestSample(true, 1L << 30, 1L << 29, 123456789, 987654321), "127.0.0.1:4053"),
             new GuestAdvanced(7, 42, GuestSample.Absent, "127.0.0.1:4053"),
             new GuestFinished(7, new GuestResult(7, "1 GiB guest frees 512 MiB", 13, 2, 1484783616, 645054464, 110149632, 35.0), "127.0.0.1:4053"),

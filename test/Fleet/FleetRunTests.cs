@@ -37,15 +37,24 @@ public sealed class FleetRunTests : IDisposable
         var alone = new List<RunResult>();
         foreach (var (guest, seed, start) in new[] { (0, 3, 0), (1, 4, 2), (2, 5, 0) })
         {
-            var run = await ScenarioRunner.RunAsync(BuiltInScenarios.Load("default") with { Seed = seed }, new RunOptions(TimeSpan.FromSeconds(1), ""));
-            alone.Add(run);
+            // The guest alone, as a user runs it: run default --seed S.
+            var outDir = Path.Combine(_dir, $"alone-{guest}");
+            var stderr = new StringWriter();
+            var code = await PageReportingActors.Host.Cli.HostProgram.RunAsync(
+                ["run", "default", "--seed", seed.ToString(System.Globalization.CultureInfo.InvariantCulture), "--sample", "1s", "--out", outDir, "--quiet"],
+                new StringWriter(), stderr, interactive: false);
+            Assert.True(code == 0, stderr.ToString());
+            var report = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "report.json")))!;
+            Assert.Equal(seed, (int)report["seed"]!);
+            var summary = report["summary"]!;
             var row = result.Guests[guest].Result;
             Assert.Equal(guest, row.Index);
-            Assert.Equal(run.Summary.ReportCalls, row.Reports);
-            Assert.Equal(run.Summary.FailedReports, row.FailedReports);
-            Assert.Equal(run.Summary.ReportedBytes, row.ReportedBytes);
-            Assert.Equal(run.Summary.HostResidentPeakBytes, row.PeakResidentBytes);
-            Assert.Equal(run.Summary.HostResidentEndBytes, row.EndResidentBytes);
+            Assert.Equal((int)summary["reportCalls"]!, row.Reports);
+            Assert.Equal((int)summary["failedReports"]!, row.FailedReports);
+            Assert.Equal((long)summary["reportedBytes"]!, row.ReportedBytes);
+            Assert.Equal((long)summary["hostResidentPeakBytes"]!, row.PeakResidentBytes);
+            Assert.Equal((long)summary["hostResidentEndBytes"]!, row.EndResidentBytes);
+            alone.Add(await ScenarioRunner.RunAsync(BuiltInScenarios.Load("default") with { Seed = seed }, new RunOptions(TimeSpan.FromSeconds(1), "")));
         }
         Assert.Equal(41, result.Timeline.Count);
         foreach (var row in result.Timeline)

@@ -82,6 +82,55 @@ public sealed class MultiNodeTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(6, disturbed.Guests.Count);
         Assert.Equal(Comparable(one), Comparable(disturbed));
     }
+
+    [Fact]
+    public async Task Ctrl_C_on_a_two_node_fleet_exits_130_with_one_line_and_stops_its_node()
+    {
+        var path = Path.Combine(_dir, "long.json");
+        File.WriteAllText(path, """
+            { "name": "long", "seed": 1, "duration": "10min", "sample": "1s",
+              "guests": [ { "scenario": "churn-10min", "count": 4 } ] }
+            """);
+        using var stop = new CancellationTokenSource();
+        var stderr = new StringWriter();
+        var run = PageReportingActors.Host.Cli.HostProgram.RunAsync(["fleet", path, "--out", Path.Combine(_dir, "out"), "--nodes", "2"],
+            new StringWriter(), stderr, interactive: false, cancellationToken: stop.Token);
+        while (ChildNodes().Count == 0 && !run.IsCompleted) await Task.Delay(100, _timeout.Token);
+        Assert.False(run.IsCompleted, stderr.ToString());
+        await Task.Delay(TimeSpan.FromSeconds(3), _timeout.Token);
+        Assert.False(run.IsCompleted, stderr.ToString());
+
+        stop.Cancel();
+        var code = await run.WaitAsync(_timeout.Token);
+
+        Assert.Equal(130, code);
+        Assert.Equal(PageReportingActors.Host.Cli.HostProgram.InterruptedMessage + Environment.NewLine, stderr.ToString());
+        Assert.Empty(ChildNodes());
+    }
+
+    /// <summary>The fleet-node processes this process started, from their command lines.</summary>
+    private static List<int> ChildNodes()
+    {
+        var marker = $"--parent-pid\0{Environment.ProcessId}\0";
+        var found = new List<int>();
+        foreach (var dir in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            try
+            {
+                var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline"));
+                if (cmdline.Contains("fleet-node", StringComparison.Ordinal) && cmdline.Contains(marker, StringComparison.Ordinal)) found.Add(pid);
+            }
+            catch (IOException)
+            {
+                // Gone meanwhile.
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+        return found;
+    }
 }
 
 /// <summary>A node started for a fleet never outlives the process that started it.</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using PageReportingActors.Host.Cli;
 using PageReportingActors.Host.Scenarios;
 using PageReportingActors.Host.Sweep;
+using PageReportingActors.Memory;
 using Xunit;
 
 namespace PageReportingActors.Tests.Fleet;
@@ -55,6 +56,21 @@ public sealed class SweepTests : IDisposable
         Assert.Equal(36, plan.Times().Count);
         var kept = SweepPlan.Create(BuiltInScenarios.GetJson("default"), null, null, "8,16", TimeSpan.FromSeconds(1));
         Assert.Equal([null, null], kept.Policies.Select(p => p.Order));
+    }
+
+    [Fact]
+    public void A_sweep_over_order_on_a_6_1_guest_says_it_uses_the_6_12_rule()
+    {
+        var note = SweepPlan.OrderRuleNote(KernelProfile.Linux6_1, sweepsOrder: true);
+        Assert.NotNull(note);
+        Assert.Contains("kernel 6.1", note);
+        Assert.Contains("6.12 rule", note);
+        // 6.12 keeps a configured order, and a sweep that leaves the order alone changes nothing: no note.
+        Assert.Null(SweepPlan.OrderRuleNote(KernelProfile.Linux6_12, sweepsOrder: true));
+        Assert.Null(SweepPlan.OrderRuleNote(KernelProfile.Linux6_1, sweepsOrder: false));
+        // Why the note is needed: 6.1 registration overwrites the configured order, 6.12 keeps it.
+        Assert.Equal(9, KernelProfile.Linux6_1.ResolveReportingOrder(configured: 5, deviceOrder: null));
+        Assert.Equal(5, KernelProfile.Linux6_12.ResolveReportingOrder(configured: 5, deviceOrder: null));
     }
 
     [Fact]

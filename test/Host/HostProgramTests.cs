@@ -103,6 +103,47 @@ public sealed class HostProgramTests : IDisposable
     }
 
     [Fact]
+    public async Task Seed_overrides_the_files_seed()
+    {
+        Scenario? seen = null;
+        var (code, _, err) = await Run((s, _, _) =>
+        {
+            seen = s;
+            return Task.FromResult(FakeRuns.Result());
+        }, "run", "default", "--seed", "42", "--out", _dir, "--quiet");
+        Assert.True(code == 0, err);
+        Assert.Equal(42, seen!.Seed);
+        // Everything else is the file's.
+        var file = BuiltInScenarios.Load("default");
+        Assert.Equal(1, file.Seed);
+        Assert.Equal(file.Name, seen.Name);
+        Assert.Equal(file.Workload, seen.Workload);
+        Assert.Equal(file.Zones, seen.Zones);
+    }
+
+    [Fact]
+    public async Task A_seed_that_is_not_an_integer_exits_2() =>
+        Assert.Equal(2, (await Run(MustNotRun, "run", "default", "--seed", "x", "--out", _dir)).Code);
+
+    [Fact]
+    public async Task A_stopped_run_exits_130_with_one_line()
+    {
+        using var stop = new CancellationTokenSource();
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var code = await HostProgram.RunAsync(["run", "default", "--out", _dir, "--quiet"], stdout, stderr,
+            (_, _, ct) =>
+            {
+                // Ctrl+C arrives while the simulation runs.
+                stop.Cancel();
+                ct.ThrowIfCancellationRequested();
+                return Task.FromResult(FakeRuns.Result());
+            }, interactive: false, cancellationToken: stop.Token);
+        Assert.Equal(130, code);
+        Assert.Equal(HostProgram.InterruptedMessage + Environment.NewLine, stderr.ToString());
+    }
+
+    [Fact]
     public async Task No_arguments_runs_default_into_out()
     {
         Scenario? seen = null;

@@ -17,7 +17,7 @@ public delegate Task<RunResult> ScenarioRun(Scenario scenario, RunOptions option
 public sealed class UsageException(string message) : Exception(message);
 
 /// <summary>
-/// The host's command line: <c>run FILE.json|NAME [--out DIR] [--sample DURATION]</c>, <c>scenarios</c>,
+/// The host's command line: <c>run FILE.json|NAME [--out DIR] [--sample DURATION] [--seed N]</c>, <c>scenarios</c>,
 /// and no arguments for <c>run default</c>. Exit codes: 0 done, 2 bad scenario or argument, 130 stopped by SIGINT
 /// or SIGTERM (the caller's token), 1 anything else;
 /// a failure prints one line on stderr and no stack trace.
@@ -92,7 +92,7 @@ public static class HostProgram
         return e switch
         {
             ScenarioException or UsageException or CommandAppException => (ExitUsage, OneLine(e.Message)),
-            OperationCanceledException => (ExitFailure, "cancelled"),
+            OperationCanceledException => (ExitInterrupted, InterruptedMessage),
             _ => (ExitFailure, OneLine(e.Message)),
         };
     }
@@ -162,6 +162,7 @@ public static class HostProgram
         // Quiet keeps what needs attention: warnings and errors.
         if (settings.Quiet && level < LogEventLevel.Warning) level = LogEventLevel.Warning;
         var (scenario, source) = LoadScenario(settings.Scenario);
+        if (settings.Seed is { } seed) scenario = scenario with { Seed = seed };
         // A run that could not be kept, or written, is refused before it takes any time.
         if (ScenarioBounds.TimelineProblem(ScenarioWorkload.StopTime(scenario), sample) is { } tooLong)
             throw new UsageException(tooLong);
@@ -256,6 +257,10 @@ public sealed class RunCommandSettings : CommandSettings
     [Description("Virtual time between timeline rows, e.g. 100ms, 1s.")]
     [DefaultValue("100ms")]
     public string Sample { get; set; } = "100ms";
+
+    [CommandOption("--seed <N>")]
+    [Description("Runs with this seed instead of the file's (a fleet's guest i runs with the fleet's seed + i).")]
+    public int? Seed { get; set; }
 
     [CommandOption("--log-level <LEVEL>")]
     [Description("The lowest level of log line printed: debug (one line per report), info (one per pass), warning, error.")]

@@ -48,7 +48,7 @@ public static class FleetCommands
         if (!File.Exists(settings.Fleet)) throw new UsageException($"fleet file not found: {settings.Fleet}");
         var fleet = FleetParser.ParseFile(settings.Fleet);
         // Nodes started here share this machine's cores with this process.
-        if (options.Listen is null) RecordedGuestRun.Concurrency = FleetEngine.LocalShare(options.Nodes);
+        if (options.Listen is null) GuestEntityActor.Concurrency = FleetEngine.LocalShare(options.Nodes);
 
         context.Out.WriteLine($"fleet \"{fleet.Name}\": {fleet.Guests.Count} guests, {Durations.Format(fleet.Duration)} sampled every {Durations.Format(fleet.Sample)}, on {options.Nodes} node(s)");
         var result = await WithProgressAsync(context, "virtual time", progress => FleetRunner.RunAsync(fleet, options, progress, cancellationToken))
@@ -77,7 +77,7 @@ public static class FleetCommands
         if (settings.Simulations is { } simulations)
         {
             if (simulations < 1 || simulations > 1024) throw new UsageException($"--simulations: {simulations} must be in 1..1024");
-            RecordedGuestRun.Concurrency = simulations;
+            GuestEntityActor.Concurrency = simulations;
         }
         using var quiet = QuietGuests();
         var node = await FleetNode.StartAsync(new FleetNodeOptions(host, port, stableAfter), cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -91,9 +91,13 @@ public static class FleetCommands
         // Leave the cluster politely, but never let a stuck shutdown keep an orphan alive.
         var stopped = node.DisposeAsync().AsTask();
         if (await Task.WhenAny(stopped, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)).ConfigureAwait(false) != stopped)
-            Environment.Exit(ended == removed.Task ? HostProgram.ExitOk : HostProgram.ExitFailure);
-        return ended == removed.Task ? HostProgram.ExitOk : HostProgram.ExitFailure;
+            Environment.Exit(NodeExitCode(ended == removed.Task, cancellationToken));
+        return NodeExitCode(ended == removed.Task, cancellationToken);
     }
+
+    /// <summary>0 when the fleet dismissed the node, 130 when Ctrl+C or SIGTERM stopped it, 1 when its parent vanished.</summary>
+    private static int NodeExitCode(bool dismissed, CancellationToken cancellationToken) =>
+        dismissed ? HostProgram.ExitOk : cancellationToken.IsCancellationRequested ? HostProgram.ExitInterrupted : HostProgram.ExitFailure;
 
     /// <summary>
     /// Completes when the process <paramref name="pid"/> is gone. Polled: a process that is not our

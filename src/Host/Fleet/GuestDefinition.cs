@@ -12,7 +12,6 @@ namespace PageReportingActors.Host.Fleet;
 /// <param name="StartTicks">When the guest starts, on the fleet's clock.</param>
 /// <param name="StopTicks">When the guest stops, on its own clock: its scenario's stop, or the fleet's end if that comes first or the scenario has none.</param>
 /// <param name="SampleTicks">The fleet's sample period.</param>
-/// <param name="WithoutReporting">Whether to also run the guest without reporting, for the host's view had no report been made.</param>
 public sealed record GuestDefinition(
     int Index,
     string ScenarioName,
@@ -20,8 +19,7 @@ public sealed record GuestDefinition(
     int Seed,
     long StartTicks,
     long StopTicks,
-    long SampleTicks,
-    bool WithoutReporting = true)
+    long SampleTicks)
 {
     public TimeSpan Start => TimeSpan.FromTicks(StartTicks);
     public TimeSpan Stop => TimeSpan.FromTicks(StopTicks);
@@ -39,20 +37,4 @@ public sealed record GuestDefinition(
         steps.Add(new StopStep(Stop));
         return parsed with { Seed = Seed, Workload = steps };
     }
-
-    /// <summary>
-    /// The same guest had no report ever been made: the device is never registered, so every
-    /// page the guest writes stays resident until it stops.
-    /// </summary>
-    public Scenario ToScenarioWithoutReporting()
-    {
-        var scenario = ToScenario();
-        return scenario with
-        {
-            Workload = scenario.Workload.Where(s => s is not (RegisterStep or UnregisterStep or SetOrderStep)).ToList(),
-        };
-    }
-
-    /// <summary>Whether the scenario ever registers a device; without one the two runs are the same run.</summary>
-    public static bool Reports(Scenario scenario) => scenario.Workload.Any(s => s is RegisterStep);
 }

@@ -30,8 +30,25 @@ public sealed class GuestEntityActor : ReceiveActor, IWithStash
 
     public static Props Props(Func<GuestDefinition, IGuestRun> makeRun) => Akka.Actor.Props.Create(() => new GuestEntityActor(makeRun));
 
-    /// <summary>The default guest engine: <see cref="RecordedGuestRun"/>.</summary>
-    public static Props Props() => Props(definition => new RecordedGuestRun(definition));
+    /// <summary>The default guest engine: <see cref="SteppedGuestRun"/>.</summary>
+    public static Props Props() => Props(definition => new SteppedGuestRun(definition));
+
+    /// <summary>
+    /// Guest steps running at once in this process: one per core keeps every core busy without
+    /// piling simulations onto the thread pool the cluster also needs. Set it before the first step.
+    /// </summary>
+    public static int Concurrency { get; set; } = Environment.ProcessorCount;
+
+    private static SemaphoreSlim? _gate;
+    private static readonly Lock GateLock = new();
+
+    private static SemaphoreSlim Gate
+    {
+        get
+        {
+            lock (GateLock) return _gate ??= new SemaphoreSlim(Math.Max(1, Concurrency));
+        }
+    }
 
     private void Unknown()
     {
@@ -83,7 +100,18 @@ public sealed class GuestEntityActor : ReceiveActor, IWithStash
     private void Work(Func<object> step, int index)
     {
         var replyTo = Sender;
-        Task.Run(step).PipeTo(Self, success: answer => new Answered(answer, replyTo), failure: e => new Answered(new GuestFailed(index, e.GetBaseException().Message), replyTo));
+        Task.Run(async () =>
+        {
+            await Gate.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                return step();
+            }
+            finally
+            {
+                Gate.Release();
+            }
+        }).PipeTo(Self, success: answer => new Answered(answer, replyTo), failure: e => new Answered(new GuestFailed(index, e.GetBaseException().Message), replyTo));
         BecomeStacked(Busy);
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using PageReportingActors.Host.Scenarios;
 using PageReportingActors.Memory;
 using PageReportingActors.Messages;
@@ -16,6 +17,11 @@ public sealed class ScenarioWorkload : IWorkload
     private readonly Dictionary<string, List<(int Zone, Block Block)>> _held = new();
     private readonly PriorityQueue<Action<SimulatedGuest>, (long Ticks, long Sequence)> _actions = new();
     private long _sequence;
+    // Reused from step to step: a churn's choice and drop work on arrays as large as what it holds,
+    // which would otherwise be fresh large-object allocations every round.
+    private int[] _shuffle = [];
+    private bool[] _marks = [];
+    private readonly List<int> _chosen = new();
 
     /// <summary>Blocks asked of a zone at once: 256 MiB of order-0 pages.</summary>
     private const int AllocationPiece = 1 << 16;
@@ -59,13 +65,13 @@ public sealed class ScenarioWorkload : IWorkload
                 guest.TellRegistry(new SetReportingOrder(s.Value));
                 break;
             case AllocateStep a:
-                Hold(a.Id, AllocateBlocks(guest, a.Id, a.SizeBytes, a.Order, a.Migratetype));
+                AllocateBlocks(guest, a.Id, a.SizeBytes, a.Order, a.Migratetype, HeldList(a.Id));
                 break;
             case FreeStep f:
                 FreeHeld(guest, f.Id, f.Fraction, f.Pattern);
                 break;
             case ChurnStep c:
-                Hold(c.Id, AllocateBlocks(guest, c.Id, c.SizeBytes, c.Order, Migratetype.Movable));
+                AllocateBlocks(guest, c.Id, c.SizeBytes, c.Order, Migratetype.Movable, HeldList(c.Id));
                 ScheduleChurn(c, c.At + c.Period);
                 break;
             case StopStep:
@@ -83,56 +89,59 @@ public sealed class ScenarioWorkload : IWorkload
             var count = (int)Math.Round(_random.NextDouble() * 0.5 * held.Count);
             var chosen = RandomIndexes(held.Count, count);
             FreeIndexes(guest, churn.Id, chosen);
-            Hold(churn.Id, AllocateBlocks(guest, churn.Id, (long)count << (churn.Order + PageGeometry.PageShift), churn.Order, Migratetype.Movable));
+            AllocateBlocks(guest, churn.Id, (long)count << (churn.Order + PageGeometry.PageShift), churn.Order, Migratetype.Movable, held);
             ScheduleChurn(churn, at + churn.Period);
         });
     }
 
-    private void Hold(string id, List<(int Zone, Block Block)> blocks)
+    /// <summary>The blocks an allocation id holds, made empty on first use.</summary>
+    private List<(int Zone, Block Block)> HeldList(string id)
     {
         if (!_held.TryGetValue(id, out var held)) _held[id] = held = new List<(int, Block)>();
-        held.AddRange(blocks);
+        return held;
     }
 
     /// <summary>
     /// Takes blocks from the highest zone that stays above its low watermark, then, when none does,
     /// again from the highest against min; what cannot be had is recorded, not thrown.
     /// </summary>
-    private static List<(int Zone, Block Block)> AllocateBlocks(SimulatedGuest guest, string id, long sizeBytes, int order, Migratetype type)
+    /// <param name="into">Where the blocks go, after what it holds already.</param>
+    private static void AllocateBlocks(SimulatedGuest guest, string id, long sizeBytes, int order, Migratetype type, List<(int Zone, Block Block)> into)
     {
         var zones = guest.Actors.Zones;
         var blockBytes = PageGeometry.BytesOfPages(1L << order);
         // An allocation may ask for more than the guest has (what it cannot get is a shortfall), so
-        // neither the count nor the list's first capacity may assume it will all come.
+        // the count may not assume it will all come.
         var wanted = sizeBytes / blockBytes;
-        var got = new List<(int Zone, Block Block)>((int)Math.Min(wanted, 1 << 16));
+        var got = 0L;
         AllocationFailureReason? lastFailure = null;
         foreach (var floor in new[] { WatermarkLevel.Low, WatermarkLevel.Min })
         {
-            for (var zone = zones.Count - 1; zone >= 0 && got.Count < wanted; zone--)
+            for (var zone = zones.Count - 1; zone >= 0 && got < wanted; zone--)
             {
                 // In pieces, so that one step of a large guest cannot hold off a stop (Ctrl+C) for long:
                 // the same blocks in the same order as one request, since nothing else runs between them.
-                while (got.Count < wanted)
+                while (got < wanted)
                 {
-                    var count = (int)Math.Min(wanted - got.Count, AllocationPiece);
+                    var count = (int)Math.Min(wanted - got, AllocationPiece);
                     var reply = guest.Ask<object>(zones[zone], new AllocateMany(order, count, type, floor));
                     if (reply is not AllocatedMany many) break;
+                    into.EnsureCapacity(into.Count + many.Blocks.Length);
                     foreach (var block in many.Blocks)
                     {
-                        got.Add((zone, block));
+                        into.Add((zone, block));
                         guest.Hypervisor.MarkResident(block);
                     }
+                    got += many.Blocks.Length;
                     lastFailure = many.StoppedBecause ?? lastFailure;
                     if (many.Blocks.Length < count) break;
                 }
             }
-            if (got.Count == wanted) break;
+            if (got == wanted) break;
         }
-        if (got.Count < wanted)
-            guest.Log.Shortfalls.Add(new AllocationShortfall(guest.Now.TotalSeconds, id, sizeBytes, got.Count * blockBytes,
+        if (got < wanted)
+            guest.Log.Shortfalls.Add(new AllocationShortfall(guest.Now.TotalSeconds, id, sizeBytes, got * blockBytes,
                 lastFailure?.ToString() ?? "no zone could serve it"));
-        return got;
     }
 
     private void FreeHeld(SimulatedGuest guest, string id, double fraction, FreePattern pattern)
@@ -150,11 +159,31 @@ public sealed class ScenarioWorkload : IWorkload
     }
 
     /// <summary>A seeded choice of <paramref name="count"/> distinct indexes, kept in ascending order.</summary>
+    /// <remarks>The list is reused by the next call.</remarks>
     private List<int> RandomIndexes(int total, int count)
     {
-        var all = Enumerable.Range(0, total).ToArray();
+        if (_shuffle.Length < total) _shuffle = new int[total];
+        var all = _shuffle.AsSpan(0, total);
+        for (var i = 0; i < total; i++) all[i] = i;
         _random.Shuffle(all);
-        return all.Take(count).Order().ToList();
+        // The first count of the shuffle, in ascending order: mark them, then read the marks in order.
+        var picked = Marks(total);
+        for (var i = 0; i < count; i++) picked[all[i]] = true;
+        _chosen.Clear();
+        for (var i = 0; i < total; i++)
+        {
+            if (!picked[i]) continue;
+            _chosen.Add(i);
+            picked[i] = false;
+        }
+        return _chosen;
+    }
+
+    /// <summary>A reused array of at least <paramref name="length"/> marks, all false; whoever marks clears them again.</summary>
+    private bool[] Marks(int length)
+    {
+        if (_marks.Length < length) _marks = new bool[length];
+        return _marks;
     }
 
     /// <summary>Frees the chosen held blocks in the order given, batching runs that share a zone.</summary>
@@ -165,13 +194,27 @@ public sealed class ScenarioWorkload : IWorkload
         while (i < indexes.Count)
         {
             var zone = held[indexes[i]].Zone;
-            var batch = new List<Block>();
-            while (i < indexes.Count && held[indexes[i]].Zone == zone) batch.Add(held[indexes[i++]].Block);
-            var freed = guest.Ask<FreedMany>(guest.Actors.Zones[zone], new FreeMany([.. batch]));
+            var end = i;
+            while (end < indexes.Count && held[indexes[end]].Zone == zone) end++;
+            var batch = ImmutableArray.CreateBuilder<Block>(end - i);
+            while (i < end) batch.Add(held[indexes[i++]].Block);
+            var freed = guest.Ask<FreedMany>(guest.Actors.Zones[zone], new FreeMany(batch.MoveToImmutable()));
             if (freed.Rejected.Length > 0)
                 throw new InvalidOperationException($"zone {freed.Zone} refused {freed.Rejected.Length} frees of {id}: {freed.Rejected[0].Detail}");
         }
-        var remove = indexes.ToHashSet();
-        _held[id] = held.Where((_, index) => !remove.Contains(index)).ToList();
+        // Drop the freed ones in place, keeping the others in their order.
+        var removed = Marks(held.Count);
+        foreach (var index in indexes) removed[index] = true;
+        var kept = 0;
+        for (var index = 0; index < held.Count; index++)
+        {
+            if (removed[index])
+            {
+                removed[index] = false;
+                continue;
+            }
+            held[kept++] = held[index];
+        }
+        held.RemoveRange(kept, held.Count - kept);
     }
 }

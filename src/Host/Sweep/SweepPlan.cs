@@ -19,6 +19,30 @@ public sealed record SweepPlan(Scenario Scenario, IReadOnlyList<SweepPolicy> Pol
 {
     public const int MaxCombinations = 4096;
 
+    /// <summary>
+    /// The kernel whose rules the scenario's guest follows. Hook: the host's <see cref="Scenarios.Scenario"/>
+    /// does not carry <c>guest.kernel</c> yet, so every guest is 6.12 here; once it does, return it
+    /// (and make a 6.1 guest of a sweep over order resolve its order by the 6.12 rule).
+    /// </summary>
+    public static KernelProfile GuestKernel(Scenario scenario)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        return KernelProfile.Linux6_12;
+    }
+
+    /// <summary>
+    /// What a sweep over order says on a 6.1 guest: its registration overwrites a configured order
+    /// with the device's (R23), so the sweep sets the order by the 6.12 rule instead. Null when the
+    /// sweep leaves the order alone or the guest keeps a configured order anyway.
+    /// </summary>
+    public static string? OrderRuleNote(KernelProfile kernel, bool sweepsOrder)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        if (!sweepsOrder || kernel.TunesHigh) return null;
+        return $"note: the guest runs kernel {kernel.Name}, whose registration overwrites the configured reporting order; "
+            + $"this sweep sets each order as the configured order by the {KernelProfile.Linux6_12.Name} rule, so the orders it shows are ones {kernel.Name} itself would not keep";
+    }
+
     /// <summary>The instants every run is sampled at: 0 to the scenario's stop.</summary>
     public IReadOnlyList<TimeSpan> Times()
     {
@@ -55,8 +79,7 @@ public sealed record SweepPlan(Scenario Scenario, IReadOnlyList<SweepPolicy> Pol
                     policies.Add(new SweepPolicy(order, delay, capacity));
 
         var stop = scenario.Workload[^1].At;
-        var guests = policies.Select((p, i) => new GuestDefinition(i, scenario.Name, WithPolicy(scenarioJson, p), scenario.Seed, 0, stop.Ticks, sample.Ticks,
-            WithoutReporting: false)).ToList();
+        var guests = policies.Select((p, i) => new GuestDefinition(i, scenario.Name, WithPolicy(scenarioJson, p), scenario.Seed, 0, stop.Ticks, sample.Ticks)).ToList();
         return new SweepPlan(scenario, policies, guests, sample);
     }
 
