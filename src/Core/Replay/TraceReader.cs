@@ -49,6 +49,9 @@ public sealed class TraceReader : IDisposable
 
     public TraceCounts Counts { get; } = new();
 
+    /// <summary>The trace's name in messages: its file name.</summary>
+    public string Name => _name;
+
     /// <summary>The next event, or false at the end of the trace.</summary>
     public bool TryRead(out TraceEvent ev)
     {
