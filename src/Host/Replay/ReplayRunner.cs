@@ -36,6 +36,7 @@ public static class ReplayRunner
         var feeder = simulation.Guest.Runtime.StartActor(ReplayResidencyActor.Props(simulation.Guest.Hypervisor, tally), "replay-feeder");
         StartZones(simulation, guest, snapshot);
         workload = new TraceReplayWorkload(scenario, stopAt, reader, feeder);
+        var afterStart = Stopwatch.StartNew();
 
         var lastProgress = -1;
         for (long index = 0; ; index++)
@@ -59,7 +60,7 @@ public static class ReplayRunner
         simulation.AdvanceTo(stopAt);
         ThrowOnRefusal(tally);
         var summary = Summarize(simulation, workload, reader, snapshot is not null, tally);
-        return simulation.BuildResult(wall.Elapsed.TotalSeconds) with { Replay = summary };
+        return simulation.BuildResult(wall.Elapsed.TotalSeconds) with { Replay = summary with { WallSecondsAfterStart = afterStart.Elapsed.TotalSeconds } };
     }
 
     /// <summary>Each zone starts replaying, laid out as the snapshot saw it; the host's residency follows the layout.</summary>

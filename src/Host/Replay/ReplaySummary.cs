@@ -26,6 +26,9 @@ public sealed record ReplaySummary(
     IReadOnlyList<ReplayConflict> Examples,
     long Messages)
 {
+    /// <summary>Wall time from the zones' start to the end of the replay (start-up and output aside).</summary>
+    public double WallSecondsAfterStart { get; init; }
+
     /// <summary>Events and lines not applied: other lines, malformed, outside the guest, misaligned, reserved pages.</summary>
     public long Skipped => OtherLines + OtherEvents + Malformed + OutsideGuest + Misaligned + Reserved;
 
