@@ -27,7 +27,7 @@ public class OutputWriterTests
         Assert.False(root.GetProperty("reports")[1].GetProperty("ok").GetBoolean());
 
         Assert.Equal(["start", "end", "reports", "reportedBytes"], Names(root.GetProperty("passes")[0]));
-        Assert.Equal(["t", "freeBytes", "reportedBytes", "isolatedBytes", "hostResidentBytes"], Names(root.GetProperty("timeline")[0]));
+        Assert.Equal(["t", "freeBytes", "pcpBytes", "reportedBytes", "isolatedBytes", "hostResidentBytes"], Names(root.GetProperty("timeline")[0]));
         Assert.Equal(351, root.GetProperty("timeline").GetArrayLength());
         Assert.Equal(["t", "id", "requestedBytes", "allocatedBytes", "reason"], Names(root.GetProperty("shortfalls")[0]));
         Assert.Equal(

@@ -46,4 +46,17 @@ public sealed class HostReplayTests(ITestOutputHelper output)
         Assert.InRange(replay.Messages, 1, replay.TotalEvents / 10);
         Assert.Contains(result.Timeline, r => r.PcpBytes > 0);
     }
+
+    [Fact]
+    public void The_guest_file_keeps_its_zones_and_steps_and_says_which_zones_keep_per_cpu_pages()
+    {
+        var guest = ReplayGuest.LoadFile(ReplayKit.DataPath("guest.json"));
+
+        Assert.Equal(["DMA", "DMA32"], guest.Scenario.Zones.Select(z => z.Name));
+        Assert.Equal(235_528, guest.Scenario.Zones[1].FreePages);
+        // DMA's pcp.high is 0: the kernel keeps no per-CPU pages there.
+        Assert.Equal([false, true], guest.ZoneHasCpuLists);
+        Assert.Equal(TimeSpan.FromSeconds(3.634), guest.Scenario.Workload[0].At);
+        Assert.Equal(5, guest.Scenario.Reporting.Order);
+    }
 }
