@@ -9,6 +9,7 @@ using PageReportingActors.Benchmarks;
 //   memory                             managed bytes per modeled page for 1, 16 and 256 GiB guests
 //   scenarios [--repeat N]             wall time of each built-in scenario (ScenarioRunner.RunAsync only)
 //   scaling [--fresh N]                one pass's time and memory vs guest size, 1..256 GiB
+//   replay [--repeat N]               the reference trace replayed through the host: wall time, events/s, memory
 //   fleet FLEET.json [--guests N] [--nodes N] [--idle N]   guest-seconds per wall second of a fleet, one guest's cost, fixed memory per guest
 var mode = args.FirstOrDefault();
 switch (mode)
@@ -21,6 +22,9 @@ switch (mode)
         return 0;
     case "scaling":
         ScalingMode.Run(IntOption(args, "--fresh", 64));
+        return 0;
+    case "replay":
+        ReplayMode.Run(IntOption(args, "--repeat", 3));
         return 0;
     case "fleet":
         await FleetMode.Run(args[1], args.Contains("--guests") ? IntOption(args, "--guests", 0) : null, IntOption(args, "--nodes", 1), IntOption(args, "--idle", 0));

@@ -65,7 +65,7 @@ public class ReplayBenchmarks
     }
 
     /// <summary>The reference data under test/Data/replay, found from wherever the benchmark runs in the repository.</summary>
-    private static string FindData()
+    internal static string FindData()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

@@ -13,7 +13,7 @@ namespace PageReportingActors;
 /// The allocator and the walk are plain code; this actor turns messages into calls on them and
 /// rejects what does not fit with an explicit reply.
 /// </summary>
-public sealed class ZoneActor : ReceiveActor
+public sealed partial class ZoneActor : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ZoneFreeArea _area;
@@ -78,6 +78,7 @@ public sealed class ZoneActor : ReceiveActor
         Receive<BeginZoneWalk>(HandleBeginWalk);
         Receive<CompleteZoneReport>(HandleCompleteReport);
         Receive<AbandonZoneWalk>(HandleAbandon);
+        ReceiveTraceReplay();
     }
 
     /// <summary>Props for a zone actor that owns <paramref name="area"/>.</summary>
@@ -263,6 +264,7 @@ public sealed class ZoneActor : ReceiveActor
         }
         var (flagged, next) = _walk!.Complete(m.Success);
         Reply(next, flagged);
+        AfterBatchReturned();
     }
 
     /// <summary>Only the walk's owner may end the outstanding batch, and only with its exact blocks.</summary>
@@ -294,6 +296,7 @@ public sealed class ZoneActor : ReceiveActor
         }
         _walk.Abandon();
         _walk = null;
+        AfterBatchReturned();
         Sender.Tell(new ZoneWalkStep(m.PassId, _area.Name, _batchId, null, false, ZoneWalkEnd.Abandoned, false, 0));
     }
 

@@ -55,6 +55,9 @@ public sealed class TraceReader : IDisposable
     /// <summary>What the reader has seen so far.</summary>
     public TraceCounts Counts { get; } = new();
 
+    /// <summary>The trace's name in messages: its file name.</summary>
+    public string Name => _name;
+
     /// <summary>The next event, or false at the end of the trace.</summary>
     public bool TryRead(out TraceEvent ev)
     {

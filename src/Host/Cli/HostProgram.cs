@@ -68,6 +68,7 @@ public static class HostProgram
                 .WithExample("scenarios")
                 .WithExample("scenarios", "show", "default");
             Fleet.FleetCommands.Register(config, context.Out, context.Console, context.Interactive);
+            Replay.ReplayCommand.Register(config, context.Out, context.Console, context.Interactive);
         });
 
         try

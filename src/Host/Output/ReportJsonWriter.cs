@@ -82,6 +82,7 @@ public static class ReportJsonWriter
             w.WriteStartObject();
             Seconds(w, "t", row.T);
             w.WriteNumber("freeBytes", row.FreeBytes);
+            w.WriteNumber("pcpBytes", row.PcpBytes);
             w.WriteNumber("reportedBytes", row.ReportedBytes);
             w.WriteNumber("isolatedBytes", row.IsolatedBytes);
             w.WriteNumber("hostResidentBytes", row.HostResidentBytes);
@@ -105,6 +106,8 @@ public static class ReportJsonWriter
         w.WriteStartArray("warnings");
         foreach (var warning in result.Warnings ?? []) w.WriteStringValue(warning);
         w.WriteEndArray();
+
+        if (result.Replay is { } replay) Replay.ReplaySummaryWriter.Write(w, replay);
 
         var m = result.Summary;
         w.WriteStartObject("summary");

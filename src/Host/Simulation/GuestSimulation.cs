@@ -111,10 +111,14 @@ public sealed class GuestSimulation : IDisposable
         }
     }
 
-    /// <summary>Takes a timeline row at the current virtual time and keeps it.</summary>
-    public TimelineRow Sample()
+    /// <summary>
+    /// Takes a timeline row at the current virtual time and keeps it; <paramref name="amend"/> adds
+    /// what only the workload knows (a replay's per-CPU pages).
+    /// </summary>
+    public TimelineRow Sample(Func<TimelineRow, TimelineRow>? amend = null)
     {
         var row = TimelineSampler.Sample(Guest);
+        if (amend is not null) row = amend(row);
         _timeline.Add(row);
         return row;
     }

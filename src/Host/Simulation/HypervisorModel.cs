@@ -35,7 +35,7 @@ public sealed class HypervisorModel
     public long ResidentBytes => PageGeometry.BytesOfPages(ResidentPages);
 
     /// <summary>Pages resident when the guest started.</summary>
-    public long StartResidentPages { get; }
+    public long StartResidentPages { get; private set; }
 
     /// <summary>The most pages resident at once so far (residency only grows when the guest writes).</summary>
     public long PeakResidentPages { get; private set; }
@@ -48,6 +48,21 @@ public sealed class HypervisorModel
     public long WrittenPages { get; private set; }
 
     public long WrittenBytes => PageGeometry.BytesOfPages(WrittenPages);
+
+    /// <summary>
+    /// Starts over from another starting layout (a replay's snapshot): only these ranges are
+    /// resident, and they are the start and the peak so far.
+    /// </summary>
+    public void ResetResidency(IEnumerable<(long Pfn, long Pages)> resident)
+    {
+        ArgumentNullException.ThrowIfNull(resident);
+        _resident.SetAll(false);
+        _written.SetAll(false);
+        ResidentPages = 0;
+        WrittenPages = 0;
+        foreach (var (pfn, pages) in resident) MarkResident(pfn, pages);
+        StartResidentPages = PeakResidentPages = ResidentPages;
+    }
 
     /// <summary>The guest wrote to these pages: they are resident now.</summary>
     public void MarkResident(long pfn, long pages)

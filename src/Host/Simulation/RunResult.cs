@@ -17,6 +17,9 @@ public sealed record RunResult(
 {
     /// <summary>The workload's steps, for the chart's markers.</summary>
     public IReadOnlyList<WorkloadMarker> Steps { get; init; } = [];
+
+    /// <summary>A replay's counts (report.json's <c>replay</c>); null for a scenario run.</summary>
+    public Replay.ReplaySummary? Replay { get; init; }
 }
 
 /// <summary>
@@ -49,7 +52,11 @@ public sealed record ReportRecord(double T, string Zone, int Entries, long Pages
 public sealed record PassRecord(double Start, double End, int Reports, long ReportedBytes);
 
 /// <summary>One sample of the guest and host view. <c>ReportedBytes</c>: free memory flagged Reported now.</summary>
-public sealed record TimelineRow(double T, long FreeBytes, long ReportedBytes, long IsolatedBytes, long HostResidentBytes);
+public sealed record TimelineRow(double T, long FreeBytes, long ReportedBytes, long IsolatedBytes, long HostResidentBytes)
+{
+    /// <summary>What the per-CPU lists hold.</summary>
+    public long PcpBytes { get; init; }
+}
 
 /// <summary>An allocation that could not get all it asked for (recorded, not thrown).</summary>
 public sealed record AllocationShortfall(double T, string Id, long RequestedBytes, long AllocatedBytes, string Reason);

@@ -1,0 +1,145 @@
+using System.ComponentModel;
+using System.Globalization;
+using PageReportingActors.Host.Cli;
+using PageReportingActors.Host.Output;
+using PageReportingActors.Host.Scenarios;
+using PageReportingActors.Host.Simulation;
+using PageReportingActors.Replay;
+using Serilog;
+using Serilog.Events;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace PageReportingActors.Host.Replay;
+
+/// <summary>The host's <c>replay TRACE --guest GUEST.json [--kpageflags FILE] [--out DIR] [--sample D]</c>.</summary>
+public static class ReplayCommand
+{
+    public static void Register(IConfigurator config, TextWriter stdout, IAnsiConsole console, bool interactive)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.AddAsyncDelegate<ReplaySettings>("replay", (_, s, ct) => RunAsync(stdout, console, interactive, s, ct))
+            .WithDescription("Replays a guest's recorded page allocator trace (ftrace kmem events) as its workload and writes what 'run' writes.")
+            .WithExample("replay", "trace.txt.xz", "--guest", "guest.json", "--kpageflags", "kpageflags.bin.xz", "--out", "out/replay");
+    }
+
+    public static async Task<int> RunAsync(TextWriter stdout, IAnsiConsole console, bool interactive, ReplaySettings settings, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(settings);
+        if (!Durations.TryParse(settings.Sample, out var sample) || sample <= TimeSpan.Zero)
+            throw new UsageException($"--sample: \"{settings.Sample}\" is not a positive duration");
+        if (sample < TimeSpan.FromMilliseconds(1))
+            throw new UsageException($"--sample: \"{settings.Sample}\" is below 1ms");
+        if (string.IsNullOrWhiteSpace(settings.Out)) throw new UsageException("--out: is empty");
+        if (string.IsNullOrWhiteSpace(settings.Guest)) throw new UsageException("--guest: a replay needs the guest's description (GUEST.json)");
+        if (!File.Exists(settings.Trace)) throw new UsageException($"trace file not found: {settings.Trace}");
+        if (settings.Kpageflags is { } flags && !File.Exists(flags)) throw new UsageException($"--kpageflags: file not found: {flags}");
+
+        var guest = ReplayGuest.LoadFile(settings.Guest);
+        RunResult result;
+        var previousLogger = Log.Logger;
+        using var logger = HostLogging.Create(stdout, settings.Quiet ? LogEventLevel.Warning : LogEventLevel.Information);
+        Log.Logger = logger;
+        try
+        {
+            var snapshot = settings.Kpageflags is { } path
+                ? KpageflagsSnapshot.Load(path, guest.Scenario.Zones.Max(z => z.StartPfn + z.Pages))
+                : null;
+            if (!settings.Quiet)
+                stdout.WriteLine($"replaying {Path.GetFileName(settings.Trace)} on \"{guest.Scenario.Name}\" ({(snapshot is null ? "the zones' layout" : "layout from " + Path.GetFileName(settings.Kpageflags))}), sampling every {Durations.Format(sample)}");
+            var options = new RunOptions(sample, Path.GetFullPath(settings.Out));
+            result = await WithProgressAsync(stdout, console, interactive && !settings.Quiet, settings.Quiet,
+                progress => ReplayRunner.RunAsync(guest, () => TraceReader.Open(settings.Trace), snapshot, options with { Progress = progress }, cancellationToken))
+                .ConfigureAwait(false);
+        }
+        catch (ReplayInputException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        catch (AggregateException e) when (e.InnerException is ReplayInputException inner)
+        {
+            throw new UsageException(inner.Message);
+        }
+        finally
+        {
+            Log.Logger = previousLogger;
+        }
+
+        var files = RunOutput.WriteAll(result, settings.Out);
+        var r = result.Replay!;
+        foreach (var warning in result.Warnings ?? []) stdout.WriteLine($"warning: {warning}");
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"replayed {r.TotalEvents:N0} events ({r.Applied:N0} applied, {r.WaitedForDevice:N0} waited for the device) in {result.Summary.WallSeconds:0.00} s; skipped {r.Skipped:N0} lines ({r.Malformed:N0} malformed, {r.OutsideGuest + r.Misaligned:N0} outside the guest); {r.Conflicts.Values.Sum():N0} contradictions"));
+        if (settings.Quiet)
+            stdout.WriteLine(SummaryPrinter.OneLine(result, files));
+        else
+            SummaryPrinter.Print(console, stdout, interactive, result, files);
+        stdout.Flush();
+        return HostProgram.ExitOk;
+    }
+
+    private static async Task<RunResult> WithProgressAsync(TextWriter stdout, IAnsiConsole console, bool interactive, bool quiet,
+        Func<IProgress<double>?, Task<RunResult>> run)
+    {
+        if (quiet) return await run(null).ConfigureAwait(false);
+        if (!interactive)
+        {
+            var plain = new PlainProgress(stdout);
+            var result = await run(plain).ConfigureAwait(false);
+            plain.Report(1.0);
+            return result;
+        }
+        RunResult outcome = null!;
+        await console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .StartAsync(async ctx =>
+            {
+                using var logAboveBar = LiveConsoleLogSink.Attach(console);
+                var task = ctx.AddTask("guest uptime", maxValue: 1.0);
+                outcome = await run(new CallbackProgress(v => task.Value = Math.Clamp(v, 0, 1))).ConfigureAwait(false);
+                task.Value = 1.0;
+            }).ConfigureAwait(false);
+        return outcome;
+    }
+}
+
+/// <summary>Arguments of <c>replay</c>.</summary>
+public sealed class ReplaySettings : CommandSettings
+{
+    [CommandArgument(0, "<TRACE>")]
+    [Description("The guest's /sys/kernel/tracing/trace with the kmem page events (plain, .gz or .xz).")]
+    public string Trace { get; set; } = "";
+
+    [CommandOption("--guest <GUEST>")]
+    [Description("A scenario file describing the traced guest; its workload holds only register, unregister, setOrder and stop.")]
+    public string Guest { get; set; } = "";
+
+    [CommandOption("--kpageflags <FILE>")]
+    [Description("A /proc/kpageflags snapshot taken when the trace started (plain, .gz or .xz): the starting free pages.")]
+    public string? Kpageflags { get; set; }
+
+    [CommandOption("--out <DIR>")]
+    [Description("Directory for report.json, timeline.csv, timeline.png and report.html.")]
+    [DefaultValue("./out")]
+    public string Out { get; set; } = "./out";
+
+    [CommandOption("--sample <DURATION>")]
+    [Description("Virtual time between timeline rows, e.g. 50ms, 100ms.")]
+    [DefaultValue("100ms")]
+    public string Sample { get; set; } = "100ms";
+
+    [CommandOption("--quiet")]
+    [Description("Print only warnings, errors and a one-line result.")]
+    public bool Quiet { get; set; }
+
+    private const string SpectreDefaultCommandToken = "__default_command";
+
+    public override ValidationResult Validate()
+    {
+        foreach (var (name, value) in new[] { ("--guest", Guest), ("--out", Out), ("--sample", Sample), ("--kpageflags", Kpageflags) })
+            if (value == SpectreDefaultCommandToken) return ValidationResult.Error($"{name}: needs a value");
+        return ValidationResult.Success();
+    }
+}

@@ -1,0 +1,62 @@
+using System.Text.Json;
+using PageReportingActors.Host.Replay;
+using PageReportingActors.Host.Simulation;
+using PageReportingActors.Memory;
+using PageReportingActors.Replay;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace PageReportingActors.Tests.Replay;
+
+/// <summary>
+/// The reference trace replayed through the host: zone, reporter, registry and device actors on
+/// virtual time, the trace's events applied by the zone actors, against the measured host memory.
+/// </summary>
+public sealed class HostReplayTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void Reference_trace_through_the_host_gives_the_measured_drops()
+    {
+        using var caseJson = JsonDocument.Parse(File.ReadAllText(ReplayKit.DataPath("case.json")));
+        var trigger = caseJson.RootElement.GetProperty("trigger").GetDouble();
+        var from = caseJson.RootElement.GetProperty("from").GetDouble();
+        var guest = ReplayGuest.LoadFile(ReplayKit.DataPath(caseJson.RootElement.GetProperty("guest").GetString()!));
+        var snapshot = KpageflagsSnapshot.Load(ReplayKit.KpageflagsPath, guest.Scenario.Zones.Max(z => z.StartPfn + z.Pages));
+
+        var result = ReplayRunner.Run(guest, () => TraceReader.Open(ReplayKit.TracePath), snapshot,
+            new RunOptions(TimeSpan.FromMilliseconds(50), Path.GetTempPath()));
+
+        var comparison = DropComparison.Compare(
+            result.Timeline.Select(r => (r.T, r.HostResidentBytes / (double)(1 << 20))),
+            DropComparison.ReadMeasured(ReplayKit.DataPath("measured.csv")), trigger, from);
+        var replay = result.Replay!;
+        output.WriteLine($"passes {result.Summary.Passes} reports {result.Summary.ReportCalls} messages {replay.Messages} waited {replay.WaitedForDevice} wall {result.Summary.WallSeconds:0.00}s");
+        output.WriteLine("replayed: " + DropComparison.Describe(comparison.Run));
+        output.WriteLine("measured: " + DropComparison.Describe(comparison.Measured));
+        foreach (var miss in comparison.Misses) output.WriteLine("miss: " + miss);
+
+        Assert.Equal(10, comparison.Measured.Count);
+        Assert.True(comparison.Matches, string.Join("; ", comparison.Misses));
+        // Every event of the trace up to the guest's stop was read and applied by a zone; none lost.
+        Assert.Equal(652_710, replay.TotalEvents);
+        Assert.Equal(0, replay.Malformed);
+        Assert.Equal(0, replay.OutsideGuest + replay.Misaligned);
+        Assert.Equal(replay.TotalEvents, replay.Applied + replay.Reserved);
+        // Fewer messages than events by far: batched up to the next thing due on the clock.
+        Assert.InRange(replay.Messages, 1, replay.TotalEvents / 10);
+        Assert.Contains(result.Timeline, r => r.PcpBytes > 0);
+    }
+
+    [Fact]
+    public void The_guest_file_keeps_its_zones_and_steps_and_says_which_zones_keep_per_cpu_pages()
+    {
+        var guest = ReplayGuest.LoadFile(ReplayKit.DataPath("guest.json"));
+
+        Assert.Equal(["DMA", "DMA32"], guest.Scenario.Zones.Select(z => z.Name));
+        Assert.Equal(235_528, guest.Scenario.Zones[1].FreePages);
+        // DMA's pcp.high is 0: the kernel keeps no per-CPU pages there.
+        Assert.Equal([false, true], guest.ZoneHasCpuLists);
+        Assert.Equal(TimeSpan.FromSeconds(3.634), guest.Scenario.Workload[0].At);
+        Assert.Equal(5, guest.Scenario.Reporting.Order);
+    }
+}
