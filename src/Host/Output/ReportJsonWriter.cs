@@ -78,6 +78,7 @@ public static class ReportJsonWriter
             w.WriteStartObject();
             Seconds(w, "t", row.T);
             w.WriteNumber("freeBytes", row.FreeBytes);
+            w.WriteNumber("pcpBytes", row.PcpBytes);
             w.WriteNumber("reportedBytes", row.ReportedBytes);
             w.WriteNumber("isolatedBytes", row.IsolatedBytes);
             w.WriteNumber("hostResidentBytes", row.HostResidentBytes);

@@ -7,7 +7,7 @@ namespace PageReportingActors.Host.Output;
 public static class TimelineCsvWriter
 {
     public const string FileName = "timeline.csv";
-    public const string Header = "t,freeBytes,reportedBytes,isolatedBytes,hostResidentBytes";
+    public const string Header = "t,freeBytes,pcpBytes,reportedBytes,isolatedBytes,hostResidentBytes";
 
     public static void WriteFile(IReadOnlyList<TimelineRow> rows, string path)
     {
@@ -24,7 +24,7 @@ public static class TimelineCsvWriter
         foreach (var r in rows)
         {
             writer.Write(string.Create(CultureInfo.InvariantCulture,
-                $"{r.T:0.000},{r.FreeBytes},{r.ReportedBytes},{r.IsolatedBytes},{r.HostResidentBytes}"));
+                $"{r.T:0.000},{r.FreeBytes},{r.PcpBytes},{r.ReportedBytes},{r.IsolatedBytes},{r.HostResidentBytes}"));
             writer.Write('\n');
         }
         writer.Flush();

@@ -48,8 +48,11 @@ public sealed record ReportRecord(double T, string Zone, int Entries, long Pages
 
 public sealed record PassRecord(double Start, double End, int Reports, long ReportedBytes);
 
-/// <summary>One sample of the guest and host view. <c>ReportedBytes</c>: free memory flagged Reported now.</summary>
-public sealed record TimelineRow(double T, long FreeBytes, long ReportedBytes, long IsolatedBytes, long HostResidentBytes);
+/// <summary>
+/// One sample of the guest and host view. <c>FreeBytes</c>: on the buddy lists; <c>ReportedBytes</c>: free
+/// memory flagged Reported now; <c>PcpBytes</c>: on the per-CPU lists (R21), free but not on the buddy lists.
+/// </summary>
+public sealed record TimelineRow(double T, long FreeBytes, long ReportedBytes, long IsolatedBytes, long HostResidentBytes, long PcpBytes = 0);
 
 /// <summary>An allocation that could not get all it asked for (recorded, not thrown).</summary>
 public sealed record AllocationShortfall(double T, string Id, long RequestedBytes, long AllocatedBytes, string Reason);
