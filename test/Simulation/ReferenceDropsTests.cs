@@ -1,6 +1,7 @@
 using PageReportingActors.Host.Measurement;
 using PageReportingActors.Host.Scenarios;
 using PageReportingActors.Host.Simulation;
+using System.Globalization;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -87,5 +88,40 @@ public sealed class ReferenceDropsTests(ITestOutputHelper output) : IDisposable
         if (comparison.Run.Count == 11) Assert.True(comparison.Run[^1].Mib <= 8.0 + 1e-9, $"extra drop {comparison.Run[^1]}");
         var tolerance = Math.Max(0.05 * comparison.MeasuredSumMib, 8);
         Assert.InRange(comparison.RunSumMib, comparison.MeasuredSumMib - tolerance, comparison.MeasuredSumMib + tolerance);
+    }
+
+    /// <summary>
+    /// README's figures: each case's drops as a table (printed) and the 6.12 case as a chart of both
+    /// curves. With DOCS_UPDATE=1 the chart is written to docs/, else to a temporary folder.
+    /// </summary>
+    [Fact]
+    public async Task Model_and_measurement_chart_and_tables_are_drawn()
+    {
+        foreach (var (name, floor) in new[] { ("qemu-1g-free512", 12.0), ("qemu612-1g-free512", 8.0), ("qemu612-1g-half256-o5", 8.0) })
+        {
+            var (comparison, run, @case, measured) = await RunCase(name, floor, _dir);
+            output.WriteLine($"{name}\n| drop | measured | model |\n|---|---|---|");
+            for (var i = 0; i < Math.Max(comparison.Measured.Count, comparison.Run.Count); i++)
+            {
+                string Cell(IReadOnlyList<ResidentDrop> drops) => i < drops.Count
+                    ? string.Create(CultureInfo.InvariantCulture, $"{drops[i].Mib:0} MiB at +{drops[i].T:0.00} s") : "none";
+                output.WriteLine($"| {i + 1} | {Cell(comparison.Measured)} | {Cell(comparison.Run)} |");
+            }
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| sum | {comparison.MeasuredSumMib:0} MiB | {comparison.RunSumMib:0} MiB |"));
+            if (name != "qemu612-1g-free512") continue;
+            var docs = Environment.GetEnvironmentVariable("DOCS_UPDATE") == "1" ? DocsDirectory() : _dir;
+            var path = Path.Combine(docs, "measured-qemu612-1g-free512.png");
+            var runSeries = run.Timeline.Select(r => new ResidentSample(r.T, r.HostResidentBytes / (double)(1 << 20))).ToList();
+            MeasurementChartWriter.WritePng(measured, runSeries, @case.Trigger, comparison, "Linux 6.12 guest frees 512 MiB", path);
+            Assert.True(new FileInfo(path).Length > 10_000, "the chart is drawn");
+        }
+    }
+
+    /// <summary>docs/ in the source tree.</summary>
+    private static string DocsDirectory()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "PageReportingActors.sln"))) dir = dir.Parent;
+        return Path.Combine(dir?.FullName ?? throw new InvalidOperationException("repository root not found"), "docs");
     }
 }
