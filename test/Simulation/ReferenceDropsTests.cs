@@ -112,7 +112,7 @@ public sealed class ReferenceDropsTests(ITestOutputHelper output) : IDisposable
             var docs = Environment.GetEnvironmentVariable("DOCS_UPDATE") == "1" ? DocsDirectory() : _dir;
             var path = Path.Combine(docs, "measured-qemu612-1g-free512.png");
             var runSeries = run.Timeline.Select(r => new ResidentSample(r.T, r.HostResidentBytes / (double)(1 << 20))).ToList();
-            MeasurementChartWriter.WritePng(measured, runSeries, @case.Trigger, comparison, "Linux 6.12 guest frees 512 MiB", path);
+            MeasurementChartWriter.WritePng(measured, runSeries, @case.Trigger, @case.From, comparison, "Linux 6.12 guest frees 512 MiB", path);
             Assert.True(new FileInfo(path).Length > 10_000, "the chart is drawn");
         }
     }

@@ -5,7 +5,9 @@ namespace PageReportingActors.Host.Measurement;
 
 /// <summary>
 /// Draws a run's host-resident memory over a measured curve, both in seconds after the measurement's
-/// trigger, with each drop the comparison found marked on its curve.
+/// trigger, with each measured drop marked. The host process holds memory a guest model does not
+/// (QEMU's own), so the model's curve is drawn shifted to the measured level at <paramref name="from"/>:
+/// only the drops are compared, never the levels.
 /// </summary>
 public static class MeasurementChartWriter
 {
@@ -13,7 +15,7 @@ public static class MeasurementChartWriter
     public const int Height = 500;
     private const string MeasuredColour = "#d62728";
 
-    public static void WritePng(IReadOnlyList<ResidentSample> measured, IReadOnlyList<ResidentSample> run, double trigger,
+    public static void WritePng(IReadOnlyList<ResidentSample> measured, IReadOnlyList<ResidentSample> run, double trigger, double from,
         DropComparison comparison, string title, string path)
     {
         ArgumentNullException.ThrowIfNull(measured);
@@ -22,6 +24,10 @@ public static class MeasurementChartWriter
         var start = measured.Count > 0 ? measured[0].T : 0;
         var end = measured.Count > 0 ? measured[^1].T : 0;
         var shifted = run.Select(s => new ResidentSample(s.T - trigger, s.Mib)).Where(s => s.T >= start && s.T <= end).ToList();
+        var measuredAtFrom = measured.LastOrDefault(s => s.T <= from, measured.Count > 0 ? measured[0] : default).Mib;
+        var runAtFrom = shifted.LastOrDefault(s => s.T <= from, shifted.Count > 0 ? shifted[0] : default).Mib;
+        var offset = measuredAtFrom - runAtFrom;
+        shifted = shifted.Select(s => new ResidentSample(s.T, s.Mib + offset)).ToList();
         using var plot = new Plot();
         if (measured.Count > 0)
         {
@@ -33,7 +39,7 @@ public static class MeasurementChartWriter
         if (shifted.Count > 0)
         {
             var r = plot.Add.ScatterLine(shifted.Select(s => s.T).ToArray(), shifted.Select(s => s.Mib).ToArray());
-            r.LegendText = "model";
+            r.LegendText = "model (level aligned at the free)";
             r.LineWidth = 2;
             r.LinePattern = LinePattern.Dashed;
             r.Color = Color.FromHex(ChartScale.ResidentColour);
