@@ -58,6 +58,23 @@ public sealed class SweepTests : IDisposable
     }
 
     [Fact]
+    public void R23_a_sweep_over_order_on_a_6_1_guest_sets_each_order_right_after_registration()
+    {
+        var plan = SweepPlan.Create(BuiltInScenarios.GetJson("qemu-1g-free512"), "5,7", null, null, TimeSpan.FromSeconds(1));
+        Assert.True(plan.SetsOrderAfterRegistration);
+        foreach (var (guest, order) in plan.Guests.Zip([5, 7]))
+        {
+            var steps = guest.ToScenario().Workload;
+            Assert.IsType<RegisterStep>(steps[0]);
+            Assert.Equal(new SetOrderStep(steps[0].At, order), steps[1]);
+        }
+        // On 6.12 the configured order holds at registration: nothing is added.
+        var later = SweepPlan.Create(BuiltInScenarios.GetJson("default"), "5", null, null, TimeSpan.FromSeconds(1));
+        Assert.False(later.SetsOrderAfterRegistration);
+        Assert.DoesNotContain(later.Guests.Single().ToScenario().Workload, s => s is SetOrderStep);
+    }
+
+    [Fact]
     public async Task Bad_sweep_values_exit_2_naming_the_option()
     {
         foreach (var (args, message) in new[]

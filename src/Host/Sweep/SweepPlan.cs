@@ -19,6 +19,13 @@ public sealed record SweepPlan(Scenario Scenario, IReadOnlyList<SweepPolicy> Pol
 {
     public const int MaxCombinations = 4096;
 
+    /// <summary>
+    /// R23: a 6.1 guest's registration overwrites a configured order, so a sweep over order sets it
+    /// right after each registration instead, as one writes the module parameter once the driver
+    /// has loaded: the order then holds as on later kernels.
+    /// </summary>
+    public bool SetsOrderAfterRegistration { get; init; }
+
     /// <summary>The instants every run is sampled at: 0 to the scenario's stop.</summary>
     public IReadOnlyList<TimeSpan> Times()
     {
@@ -55,9 +62,10 @@ public sealed record SweepPlan(Scenario Scenario, IReadOnlyList<SweepPolicy> Pol
                     policies.Add(new SweepPolicy(order, delay, capacity));
 
         var stop = scenario.Workload[^1].At;
-        var guests = policies.Select((p, i) => new GuestDefinition(i, scenario.Name, WithPolicy(scenarioJson, p), scenario.Seed, 0, stop.Ticks, sample.Ticks,
+        var afterRegistration = orders is not null && scenario.Kernel == KernelProfile.Linux6_1;
+        var guests = policies.Select((p, i) => new GuestDefinition(i, scenario.Name, WithPolicy(scenarioJson, p, afterRegistration), scenario.Seed, 0, stop.Ticks, sample.Ticks,
             WithoutReporting: false)).ToList();
-        return new SweepPlan(scenario, policies, guests, sample);
+        return new SweepPlan(scenario, policies, guests, sample) { SetsOrderAfterRegistration = afterRegistration };
     }
 
     private static List<T> List<T>(string option, string text, Func<string, T?> parse, string what) where T : struct
@@ -74,7 +82,7 @@ public sealed record SweepPlan(Scenario Scenario, IReadOnlyList<SweepPolicy> Pol
     }
 
     /// <summary>The scenario's text with this policy in its <c>reporting</c> object; the order is the configured order.</summary>
-    private static string WithPolicy(string scenarioJson, SweepPolicy policy)
+    private static string WithPolicy(string scenarioJson, SweepPolicy policy, bool orderAfterRegistration)
     {
         var root = JsonNode.Parse(scenarioJson, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })!.AsObject();
         var reporting = root["reporting"] as JsonObject ?? new JsonObject();
@@ -82,6 +90,12 @@ public sealed record SweepPlan(Scenario Scenario, IReadOnlyList<SweepPolicy> Pol
         reporting["order"] = policy.Order is { } o ? JsonValue.Create(o) : null;
         reporting["delay"] = Durations.Format(policy.Delay);
         reporting["capacity"] = policy.Capacity;
+        if (orderAfterRegistration && policy.Order is { } order && root["workload"] is JsonArray workload)
+        {
+            for (var i = workload.Count - 1; i >= 0; i--)
+                if (workload[i] is JsonObject step && step["op"]?.GetValue<string>() == "register")
+                    workload.Insert(i + 1, new JsonObject { ["at"] = step["at"]?.DeepClone(), ["op"] = "setOrder", ["value"] = order });
+        }
         return root.ToJsonString();
     }
 }
