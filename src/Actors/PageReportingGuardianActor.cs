@@ -45,9 +45,11 @@ public sealed class PageReportingGuardianActor : ReceiveActor
                 ? ReporterActor.PropsWithFaults(zones, settings, names, new FaultInjector())
                 : ReporterActor.Props(zones, settings, names);
             var reporter = Context.ActorOf(OnDispatcher(reporterProps, settings), "reporter");
+            // R23: the registration rule is the guest kernel's: the settings' or else the zones'.
+            var kernel = settings.Kernel ?? areas.Select(a => a.Kernel?.Profile).FirstOrDefault(p => p is not null);
             var registryProps = withFaults
-                ? RegistryActor.PropsWithFaults(reporter, zones, settings.ReportingOrder, settings.ReportTimeout, new FaultInjector())
-                : RegistryActor.Props(reporter, zones, settings.ReportingOrder, settings.ReportTimeout);
+                ? RegistryActor.PropsWithFaults(reporter, zones, settings.ReportingOrder, settings.ReportTimeout, new FaultInjector(), kernel)
+                : RegistryActor.Props(reporter, zones, settings.ReportingOrder, settings.ReportTimeout, kernel);
             var registry = Context.ActorOf(OnDispatcher(registryProps, settings), "registry");
             // Internal commands are accepted only from the actor they belong to; this is how each learns which.
             foreach (var zone in zones) zone.Tell(new ZoneOwners(reporter, registry));

@@ -29,6 +29,13 @@ public sealed record PageReportingSettings(int? ReportingOrder, TimeSpan Delay, 
     /// </summary>
     public string? Dispatcher { get; init; }
 
+    /// <summary>
+    /// The guest kernel whose registration rule resolves the reporting order (R18, R23): 6.1 overwrites
+    /// a configured order with the device's (or 9) at every registration. Null: the zones' kernel, or
+    /// R18 as written where no zone names one.
+    /// </summary>
+    public KernelProfile? Kernel { get; init; }
+
     /// <summary>The <c>guest</c> tag on every metric, telling apart guests that share a process.</summary>
     public string GuestName { get; init; } = DefaultGuestName;
 

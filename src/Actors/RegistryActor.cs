@@ -18,6 +18,7 @@ public sealed class RegistryActor : ReceiveActor, IWithUnboundedStash, IWithTime
     private readonly IReadOnlyList<IActorRef> _zones;
     private readonly FaultInjector? _faults;
     private readonly TimeSpan _detachRetry;
+    private readonly KernelProfile? _kernel;
     private IActorRef? _device;
     private int? _reportingOrder;
 
@@ -25,15 +26,17 @@ public sealed class RegistryActor : ReceiveActor, IWithUnboundedStash, IWithTime
     /// <param name="reporter">The guest's reporter.</param>
     /// <param name="zones">The guest's zone actors.</param>
     /// <param name="configuredOrder">The configured reporting order, or null to let registration resolve it (R18).</param>
-    /// <param name="detachRetry">See <see cref="Props"/>.</param>
+    /// <param name="detachRetry">How long to wait for the reporter to acknowledge a detach before asking again.</param>
     public RegistryActor(IActorRef reporter, IReadOnlyList<IActorRef> zones, int? configuredOrder, TimeSpan? detachRetry = null)
         : this(reporter, zones, configuredOrder, detachRetry, faults: null)
     {
     }
 
-    internal RegistryActor(IActorRef reporter, IReadOnlyList<IActorRef> zones, int? configuredOrder, TimeSpan? detachRetry, FaultInjector? faults)
+    internal RegistryActor(IActorRef reporter, IReadOnlyList<IActorRef> zones, int? configuredOrder, TimeSpan? detachRetry, FaultInjector? faults,
+        KernelProfile? kernel = null)
     {
         _faults = faults;
+        _kernel = kernel;
         _detachRetry = detachRetry is { } retry && retry > TimeSpan.Zero ? retry : PageReportingSettings.DefaultReportTimeout;
         _reporter = reporter;
         _zones = zones;
@@ -54,8 +57,13 @@ public sealed class RegistryActor : ReceiveActor, IWithUnboundedStash, IWithTime
     public static Props Props(IActorRef reporter, IReadOnlyList<IActorRef> zones, int? configuredOrder, TimeSpan? detachRetry = null) =>
         Akka.Actor.Props.Create(() => new RegistryActor(reporter, zones, configuredOrder, detachRetry));
 
-    internal static Props PropsWithFaults(IActorRef reporter, IReadOnlyList<IActorRef> zones, int? configuredOrder, TimeSpan? detachRetry, FaultInjector faults) =>
-        FactoryProducer<RegistryActor>.Props(() => new RegistryActor(reporter, zones, configuredOrder, detachRetry, faults));
+    internal static Props PropsWithFaults(IActorRef reporter, IReadOnlyList<IActorRef> zones, int? configuredOrder, TimeSpan? detachRetry, FaultInjector faults,
+        KernelProfile? kernel = null) =>
+        FactoryProducer<RegistryActor>.Props(() => new RegistryActor(reporter, zones, configuredOrder, detachRetry, faults, kernel));
+
+    /// <summary>As <see cref="Props(IActorRef, IReadOnlyList{IActorRef}, int?, TimeSpan?)"/>, resolving the order by <paramref name="kernel"/>'s registration rule (R23).</summary>
+    public static Props Props(IActorRef reporter, IReadOnlyList<IActorRef> zones, int? configuredOrder, TimeSpan? detachRetry, KernelProfile? kernel) =>
+        FactoryProducer<RegistryActor>.Props(() => new RegistryActor(reporter, zones, configuredOrder, detachRetry, null, kernel));
 
     /// <summary>Fires while an unregistration waits: ask the reporter again.</summary>
     private sealed record RetryDetach(IActorRef Device) : INoSerializationVerificationNeeded;
@@ -108,8 +116,10 @@ public sealed class RegistryActor : ReceiveActor, IWithUnboundedStash, IWithTime
             Sender.Tell(new RegistrationRejected(m.Device, RegistrationRejection.Busy, detail));
             return;
         }
-        // R18: resolve once; a later device keeps what was resolved (R19).
-        _reportingOrder ??= m.DeviceOrder is >= 1 and <= PageGeometry.MaxOrder ? m.DeviceOrder.Value : PageGeometry.PageblockOrder;
+        // R18: resolve once; a later device keeps what was resolved (R19). R23: a 6.1 kernel
+        // resolves at every registration and overwrites whatever was set.
+        if (_kernel is not null) _reportingOrder = _kernel.ResolveReportingOrder(_reportingOrder, m.DeviceOrder);
+        else _reportingOrder ??= m.DeviceOrder is >= 1 and <= PageGeometry.MaxOrder ? m.DeviceOrder.Value : PageGeometry.PageblockOrder;
         _device = m.Device;
         Context.Watch(m.Device);
         foreach (var zone in _zones) zone.Tell(new EnableNotification(_reporter, _reportingOrder.Value));

@@ -13,8 +13,10 @@ namespace PageReportingActors;
 /// The allocator and the walk are plain code; this actor turns messages into calls on them and
 /// rejects what does not fit with an explicit reply.
 /// </summary>
-public sealed partial class ZoneActor : ReceiveActor
+public sealed partial class ZoneActor : ReceiveActor, IWithTimers
 {
+    private const string PerCpuTickKey = "per-cpu-tick";
+    private static readonly TimeSpan PerCpuTickInterval = TimeSpan.FromSeconds(1);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ZoneFreeArea _area;
     private readonly FaultInjector? _faults;
@@ -75,10 +77,24 @@ public sealed partial class ZoneActor : ReceiveActor
         {
             if (FromRegistry(m)) _notifyOrder = null;
         });
+        Receive<PerCpuTick>(_ => HandlePerCpuTick());
         Receive<BeginZoneWalk>(HandleBeginWalk);
         Receive<CompleteZoneReport>(HandleCompleteReport);
         Receive<AbandonZoneWalk>(HandleAbandon);
         ReceiveTraceReplay();
+    }
+
+    /// <summary>The zone's timers: the per-CPU tick (R21).</summary>
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>
+    /// The guest kernel's once-a-second vmstat work on this zone's per-CPU lists (6.12 decays their
+    /// <c>high</c>). Private: only the zone's own timer sends it.
+    /// </summary>
+    private sealed record PerCpuTick : INoSerializationVerificationNeeded
+    {
+        public static readonly PerCpuTick Instance = new();
+        private PerCpuTick() { }
     }
 
     /// <summary>Props for a zone actor that owns <paramref name="area"/>.</summary>
@@ -115,10 +131,16 @@ public sealed partial class ZoneActor : ReceiveActor
 
     private void HandleAllocate(Allocate m)
     {
-        var result = _area.Allocate(m.Order, m.Migratetype, m.Floor);
+        if (m.Reserve < 0)
+        {
+            RejectReserve(m.Order, m.Reserve);
+            return;
+        }
+        var result = _area.Allocate(m.Order, m.Migratetype, m.Floor, m.Cpu, m.Reserve);
         if (result.Succeeded)
         {
             Sender.Tell(new Allocated(_area.Name, result.Block));
+            ArmPerCpuTick();
             return;
         }
         var detail = AllocationDetail(m.Order, m.Migratetype, m.Floor, result.Failure!.Value);
@@ -135,11 +157,16 @@ public sealed partial class ZoneActor : ReceiveActor
             Sender.Tell(new AllocationFailed(_area.Name, m.Order, AllocationFailureReason.InvalidOrder, $"count {m.Count} is negative"));
             return;
         }
+        if (m.Reserve < 0)
+        {
+            RejectReserve(m.Order, m.Reserve);
+            return;
+        }
         var blocks = ImmutableArray.CreateBuilder<Block>(Math.Min(m.Count, 1 << 16));
         AllocationFailureReason? stopped = null;
         for (var i = 0; i < m.Count; i++)
         {
-            var result = _area.Allocate(m.Order, m.Migratetype, m.Floor);
+            var result = _area.Allocate(m.Order, m.Migratetype, m.Floor, m.Cpu, m.Reserve);
             if (!result.Succeeded)
             {
                 stopped = result.Failure;
@@ -147,18 +174,20 @@ public sealed partial class ZoneActor : ReceiveActor
             }
             blocks.Add(result.Block);
         }
+        if (blocks.Count > 0) ArmPerCpuTick();
         // A full batch hands over its array instead of copying it.
         Sender.Tell(new AllocatedMany(_area.Name, blocks.Count == blocks.Capacity ? blocks.MoveToImmutable() : blocks.ToImmutable(), stopped));
     }
 
     private void HandleFree(Free m)
     {
-        var result = _area.Free(m.Pfn, m.Order);
+        var result = _area.Free(m.Pfn, m.Order, m.Cpu);
         if (!result.Succeeded)
         {
             Sender.Tell(Rejected(m.Pfn, m.Order, result.Rejection!.Value));
             return;
         }
+        ArmPerCpuTick();
         // The reporter hears first, so whoever waits on the reply finds the request already queued.
         Notify(result.HighestMergedOrder);
         Sender.Tell(new Freed(_area.Name, new Block(m.Pfn, m.Order), result.Merged));
@@ -171,7 +200,7 @@ public sealed partial class ZoneActor : ReceiveActor
         var highest = -1;
         foreach (var block in m.Blocks.IsDefault ? ImmutableArray<Block>.Empty : m.Blocks)
         {
-            var result = _area.Free(block.Pfn, block.Order);
+            var result = _area.Free(block.Pfn, block.Order, m.Cpu);
             if (!result.Succeeded)
             {
                 rejected.Add(Rejected(block.Pfn, block.Order, result.Rejection!.Value));
@@ -181,7 +210,44 @@ public sealed partial class ZoneActor : ReceiveActor
             highest = Math.Max(highest, result.HighestMergedOrder);
         }
         if (highest >= 0) Notify(highest);
+        if (freed > 0) ArmPerCpuTick();
         Sender.Tell(new FreedMany(_area.Name, freed, rejected.ToImmutable()));
+    }
+
+    private void RejectReserve(int order, long reserve)
+    {
+        var detail = $"reserve {reserve} is negative";
+        _log.Warning("Zone {Zone}: allocation rejected: {Detail}", _area.Name, detail);
+        Sender.Tell(new AllocationFailed(_area.Name, order, AllocationFailureReason.BelowWatermark, detail));
+    }
+
+    // kernel: vmstat_update, refresh_cpu_vm_stats, decay_pcp_high (R21)
+    /// <summary>
+    /// Arms the per-CPU tick for the next whole second of the clock, as the kernel's vmstat work is
+    /// rounded to whole seconds, if this zone's lists are tuned (6.12) and no tick is armed yet.
+    /// </summary>
+    private void ArmPerCpuTick()
+    {
+        if (!_area.HasPerCpuLists || _area.Kernel?.Profile.TunesHigh != true || Timers.IsTimerActive(PerCpuTickKey)) return;
+        var now = Context.System.Scheduler.Now.UtcTicks;
+        var second = TimeSpan.TicksPerSecond;
+        var untilNextSecond = TimeSpan.FromTicks(second - now % second);
+        Timers.StartSingleTimer(PerCpuTickKey, PerCpuTick.Instance, untilNextSecond);
+    }
+
+    /// <summary>Decays every CPU's <c>high</c>; pages flushed to the buddy lists notify as a free does (R5). Ticks again while there is more to do.</summary>
+    private void HandlePerCpuTick()
+    {
+        var more = false;
+        var highest = -1;
+        for (var cpu = 0; cpu < _area.Cpus; cpu++)
+        {
+            var tick = _area.DecayPerCpuHigh(cpu);
+            more |= tick.MoreToDo;
+            highest = Math.Max(highest, tick.HighestMergedOrder);
+        }
+        if (more) Timers.StartSingleTimer(PerCpuTickKey, PerCpuTick.Instance, PerCpuTickInterval);
+        if (highest >= 0) Notify(highest);
     }
 
     // kernel: page_reporting_notify_free (R5)
@@ -331,6 +397,6 @@ public sealed partial class ZoneActor : ReceiveActor
         for (var o = 0; o <= PageGeometry.MaxOrder; o++) nrFree.Add(_area.NrFree(o));
         return new ZoneStatus(_area.Name, _area.StartPfn, _area.Pages, _area.FreePages, _area.ReportedPages,
             _area.IsolatedPages, _area.AllocatedPages, _area.ReservedPages, nrFree.MoveToImmutable(),
-            _area.Watermarks, _notifyOrder, _walk is not null);
+            _area.Watermarks, _notifyOrder, _walk is not null, _area.PerCpuPages);
     }
 }

@@ -27,7 +27,7 @@ public sealed class ZoneUsage(string zone)
     /// <summary>Pages isolated from the lists and lent to the device for a report.</summary>
     public long IsolatedPages => Volatile.Read(ref _isolatedPages);
 
-    /// <summary>Pages held on per-CPU lists; 0 while the allocator keeps none.</summary>
+    /// <summary>Pages held on per-CPU lists (R21); 0 in a zone that keeps none.</summary>
     public long PerCpuPages => Volatile.Read(ref _perCpuPages);
 
     /// <summary>Bytes in the given state; the states partition the zone's memory that is not allocated.</summary>
@@ -46,8 +46,7 @@ public sealed class ZoneUsage(string zone)
         Volatile.Write(ref _freePages, area.FreePages - area.ReportedPages);
         Volatile.Write(ref _reportedPages, area.ReportedPages);
         Volatile.Write(ref _isolatedPages, area.IsolatedPages);
-        // Per-CPU lists are not modeled yet; once the allocator keeps them, their page count goes here.
-        Volatile.Write(ref _perCpuPages, 0);
+        Volatile.Write(ref _perCpuPages, area.PerCpuPages);
     }
 }
 

@@ -13,11 +13,14 @@ public interface IZoneQuery { }
 /// <summary>Replies a zone actor sends.</summary>
 public interface IZoneReply { }
 
-/// <summary>Allocate one block of <c>Order</c> (R1). <c>Floor</c>: the watermark the zone must stay above.</summary>
-public sealed record Allocate(int Order, Migratetype Migratetype = Migratetype.Movable, WatermarkLevel Floor = WatermarkLevel.None) : IZoneCommand;
+/// <summary>
+/// Allocate one block of <c>Order</c> (R1). <c>Floor</c>: the watermark the zone must stay above, raised by
+/// <c>Reserve</c> (the zone's lowmem_reserve against this allocation). <c>Cpu</c>: whose per-CPU list serves it (R22).
+/// </summary>
+public sealed record Allocate(int Order, Migratetype Migratetype = Migratetype.Movable, WatermarkLevel Floor = WatermarkLevel.None, int Cpu = 0, long Reserve = 0) : IZoneCommand;
 
 /// <summary>Allocate up to <c>Count</c> blocks in one message; stops at the first failure.</summary>
-public sealed record AllocateMany(int Order, int Count, Migratetype Migratetype = Migratetype.Movable, WatermarkLevel Floor = WatermarkLevel.None) : IZoneCommand;
+public sealed record AllocateMany(int Order, int Count, Migratetype Migratetype = Migratetype.Movable, WatermarkLevel Floor = WatermarkLevel.None, int Cpu = 0, long Reserve = 0) : IZoneCommand;
 
 /// <summary>The answer to <see cref="Allocate"/>: the block is the caller's until it frees it.</summary>
 /// <param name="Zone">The zone's name.</param>
@@ -34,11 +37,11 @@ public sealed record AllocatedMany(string Zone, ImmutableArray<Block> Blocks, Al
 /// <param name="Detail">A sentence naming what was wrong.</param>
 public sealed record AllocationFailed(string Zone, int Order, AllocationFailureReason Reason, string Detail) : IZoneReply;
 
-/// <summary>Free an allocated block (R2, R3). A refused free changes nothing.</summary>
-public sealed record Free(long Pfn, int Order) : IZoneCommand;
+/// <summary>Free an allocated block (R2, R3) on <c>Cpu</c> (R21: its per-CPU list). A refused free changes nothing.</summary>
+public sealed record Free(long Pfn, int Order, int Cpu = 0) : IZoneCommand;
 
-/// <summary>Free many blocks in one message; each is checked on its own.</summary>
-public sealed record FreeMany(ImmutableArray<Block> Blocks) : IZoneCommand;
+/// <summary>Free many blocks in one message on <c>Cpu</c>; each is checked on its own.</summary>
+public sealed record FreeMany(ImmutableArray<Block> Blocks, int Cpu = 0) : IZoneCommand;
 
 /// <summary>The block was freed; <c>Merged</c> is what it became after merging with free buddies.</summary>
 public sealed record Freed(string Zone, Block Block, Block Merged) : IZoneReply;
@@ -78,6 +81,7 @@ public sealed record GetZoneStatus : IZoneQuery
 /// <param name="Watermarks">The zone's min, low and high watermarks.</param>
 /// <param name="NotifyOrder">The order at which frees notify the reporter (R5), or null while no device is registered.</param>
 /// <param name="WalkInProgress">Whether a pass is walking this zone now.</param>
+/// <param name="PerCpuPages">Pages on the zone's per-CPU lists (R21): free, but not in <c>FreePages</c>.</param>
 public sealed record ZoneStatus(
     string Zone,
     long StartPfn,
@@ -90,7 +94,8 @@ public sealed record ZoneStatus(
     ImmutableArray<long> NrFree,
     Watermarks Watermarks,
     int? NotifyOrder,
-    bool WalkInProgress) : IZoneReply;
+    bool WalkInProgress,
+    long PerCpuPages = 0) : IZoneReply;
 
 /// <summary>Check I1-I4 now; the reply carries the first violation, or null.</summary>
 public sealed record CheckZoneInvariants : IZoneQuery

@@ -59,18 +59,20 @@ public sealed class SweepTests : IDisposable
     }
 
     [Fact]
-    public void A_sweep_over_order_on_a_6_1_guest_says_it_uses_the_6_12_rule()
+    public void R23_a_sweep_over_order_on_a_6_1_guest_sets_each_order_right_after_registration()
     {
-        var note = SweepPlan.OrderRuleNote(KernelProfile.Linux6_1, sweepsOrder: true);
-        Assert.NotNull(note);
-        Assert.Contains("kernel 6.1", note);
-        Assert.Contains("6.12 rule", note);
-        // 6.12 keeps a configured order, and a sweep that leaves the order alone changes nothing: no note.
-        Assert.Null(SweepPlan.OrderRuleNote(KernelProfile.Linux6_12, sweepsOrder: true));
-        Assert.Null(SweepPlan.OrderRuleNote(KernelProfile.Linux6_1, sweepsOrder: false));
-        // Why the note is needed: 6.1 registration overwrites the configured order, 6.12 keeps it.
-        Assert.Equal(9, KernelProfile.Linux6_1.ResolveReportingOrder(configured: 5, deviceOrder: null));
-        Assert.Equal(5, KernelProfile.Linux6_12.ResolveReportingOrder(configured: 5, deviceOrder: null));
+        var plan = SweepPlan.Create(BuiltInScenarios.GetJson("qemu-1g-free512"), "5,7", null, null, TimeSpan.FromSeconds(1));
+        Assert.True(plan.SetsOrderAfterRegistration);
+        foreach (var (guest, order) in plan.Guests.Zip([5, 7]))
+        {
+            var steps = guest.ToScenario().Workload;
+            Assert.IsType<RegisterStep>(steps[0]);
+            Assert.Equal(new SetOrderStep(steps[0].At, order), steps[1]);
+        }
+        // On 6.12 the configured order holds at registration: nothing is added.
+        var later = SweepPlan.Create(BuiltInScenarios.GetJson("default"), "5", null, null, TimeSpan.FromSeconds(1));
+        Assert.False(later.SetsOrderAfterRegistration);
+        Assert.DoesNotContain(later.Guests.Single().ToScenario().Workload, s => s is SetOrderStep);
     }
 
     [Fact]

@@ -42,7 +42,7 @@ public sealed class HostProgramTests : IDisposable
     public async Task A_bad_scenario_file_exits_2_with_its_one_line()
     {
         var path = ScenarioFile(ScenarioParserTests.Mutate(r => r["workload"]![3]!["size"] = "12XB"));
-        await AssertUsageError("workload[3].size: is not a known field (known: at, op)", "run", path);
+        await AssertUsageError("workload[3].size: is not a known field (known: at, op, cpu)", "run", path);
         path = ScenarioFile(ScenarioParserTests.Mutate(r => r["workload"]![1]!["size"] = "12XB"));
         await AssertUsageError("workload[1].size: \"12XB\" is not a size (a number and B, KiB, MiB or GiB, such as 512MiB)", "run", path, "--out", Path.Combine(_dir, "out"));
         Assert.False(Directory.Exists(Path.Combine(_dir, "out")));

@@ -39,9 +39,11 @@ public sealed class HtmlReportTests : IDisposable
             Regex.Matches(html, "<g class=\"marker\" data-kind=\"[A-Za-z]+\" data-t=\"([0-9.]+)\"").Select(m => m.Groups[1].Value));
         Assert.Contains("<svg class=\"chart\"", html);
         Assert.Contains("memory (MiB)", html);
-        Assert.Equal(2, Regex.Matches(html, "<polyline class=\"series\"").Count);
+        // host-resident, reported and the per-CPU lists.
+        Assert.Equal(3, Regex.Matches(html, "<polyline class=\"series\"").Count);
+        Assert.Contains("per-CPU lists (free, never reported)", html);
         // The passes and reports tables have a row per pass and report of the run.
-        Assert.Contains("<h2>Passes (7)</h2>", html);
+        Assert.Contains("<h2>Passes (6)</h2>", html);
         Assert.DoesNotMatch("https?://", html);
         Assert.DoesNotContain("<script", html);
         Assert.DoesNotContain("<link", html);

@@ -73,9 +73,9 @@ public class OutputWriterTests
     {
         var writer = new StringWriter();
         TimelineCsvWriter.Write(
-            [new TimelineRow(0, 1, 2, 3, 4), new TimelineRow(17.0015, 10, 20, 30, 40), new TimelineRow(600.1, 5, 6, 7, 8)], writer);
+            [new TimelineRow(0, 1, 2, 3, 4) { PcpBytes = 9 }, new TimelineRow(17.0015, 10, 20, 30, 40) { PcpBytes = 90 }, new TimelineRow(600.1, 5, 6, 7, 8)], writer);
         Assert.Equal(
-            "t,freeBytes,pcpBytes,reportedBytes,isolatedBytes,hostResidentBytes\n0.000,1,0,2,3,4\n17.002,10,0,20,30,40\n600.100,5,0,6,7,8\n",
+            "t,freeBytes,pcpBytes,reportedBytes,isolatedBytes,hostResidentBytes\n0.000,1,9,2,3,4\n17.002,10,90,20,30,40\n600.100,5,0,6,7,8\n",
             writer.ToString());
     }
 

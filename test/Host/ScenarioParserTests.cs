@@ -55,7 +55,8 @@ public class ScenarioParserTests
                 new ZoneSpec("DMA", 0, 4096, 3808, new Watermarks(178, 222, 266)),
                 new ZoneSpec("DMA32", 4096, 258016, 231892, new Watermarks(11085, 13856, 16627)),
             ],
-            s.Zones);
+            // Each zone also follows the default kernel (RealGuestFieldsParserTests).
+            s.Zones.Select(z => z with { Kernel = null }));
         Assert.Equal(new ReportingPolicy(null, TimeSpan.FromSeconds(2), 32), s.Reporting);
         Assert.Null(s.Device.Order);
         Assert.Equal(TimeSpan.FromMilliseconds(1), s.Device.Latency);
@@ -84,7 +85,8 @@ public class ScenarioParserTests
         Assert.Equal(TimeSpan.FromMilliseconds(1), s.Device.Latency);
         Assert.Null(s.Device.Order);
         Assert.Empty(s.Device.FailReports);
-        Assert.Equal(X86GuestLayout.ForMemory(1L << 30), s.Zones);
+        Assert.Equal(X86GuestLayout.ForMemory(1L << 30), s.Zones.Select(z => z with { Kernel = null }));
+        Assert.All(s.Zones, z => Assert.Same(KernelProfile.Linux6_12, z.Kernel!.Profile));
         Assert.Equal(new AllocateStep(TimeSpan.FromSeconds(1), "a", 4096, 0, Migratetype.Movable), s.Workload[1]);
         Assert.Equal(new FreeStep(TimeSpan.FromSeconds(2), "a", 1.0, FreePattern.All), s.Workload[2]);
         // No stop: the run ends 10 s after the last step.
@@ -145,9 +147,12 @@ public class ScenarioParserTests
         AssertSame(reference, BuiltInScenarios.Load("qemu-1g-free512"));
         Assert.Equal(File.ReadAllText(ReferencePath()), BuiltInScenarios.GetJson("qemu-1g-free512"));
         AssertSame(ScenarioParser.Parse(Example), BuiltInScenarios.Load("default"));
-        Assert.Equal(reference.Zones, BuiltInScenarios.Load("default").Zones);
+        // The reference names kernel 6.1; the default scenario keeps the default kernel, 6.12.
+        Assert.Same(KernelProfile.Linux6_1, reference.Kernel);
+        Assert.Equal(TimeSpan.FromSeconds(0.2), reference.Workload.OfType<FreeStep>().Single().Over);
+        Assert.Equal(reference.Zones.Select(z => z with { Kernel = null }), BuiltInScenarios.Load("default").Zones.Select(z => z with { Kernel = null }));
 
-        Assert.Equal(X86GuestLayout.ForMemory(64L << 30), BuiltInScenarios.Load("idle-64g").Zones);
+        Assert.Equal(X86GuestLayout.ForMemory(64L << 30), BuiltInScenarios.Load("idle-64g").Zones.Select(z => z with { Kernel = null }));
         Assert.Equal(new StopStep(TimeSpan.FromSeconds(40)), BuiltInScenarios.Load("idle-64g").Workload[^1]);
         Assert.Equal(10, BuiltInScenarios.Load("failing-device").Device.FailEvery);
         Assert.Contains(BuiltInScenarios.Load("order-change").Workload, s => s is SetOrderStep { Value: 5 });
@@ -161,6 +166,8 @@ public class ScenarioParserTests
         Assert.Equal(expected.Name, actual.Name);
         Assert.Equal(expected.Seed, actual.Seed);
         Assert.Equal(expected.Zones, actual.Zones);
+        Assert.Same(expected.Kernel, actual.Kernel);
+        Assert.Equal(expected.Cpus, actual.Cpus);
         Assert.Equal(expected.Reporting, actual.Reporting);
         Assert.Equal(expected.Device.Order, actual.Device.Order);
         Assert.Equal(expected.Device.Latency, actual.Device.Latency);
@@ -170,7 +177,7 @@ public class ScenarioParserTests
     }
 
     private static string ReferencePath() =>
-        Path.Combine(AppContext.BaseDirectory, "Data", "reference", "qemu-1g-free512", "scenario.json");
+        Path.Combine(AppContext.BaseDirectory, "Data", "reference", "qemu-1g-free512", "scenario-full.json");
 
     public static TheoryData<string, string> BadScenarios() => new()
     {
@@ -206,7 +213,7 @@ public class ScenarioParserTests
             "workload[1].migratetype: \"Isolate\" is not a migratetype (Unmovable, Movable, Reclaimable, HighAtomic, Cma)" },
         { Mutate(r => Workload(r)[2]!["fraction"] = 1.5), "workload[2].fraction: 1.5 must be in (0, 1]" },
         { Mutate(r => Workload(r)[2]!["pattern"] = "odd"), "workload[2].pattern: \"odd\" is not a pattern (all, every-other, random)" },
-        { Mutate(r => Workload(r)[2]!["fraciton"] = 0.5), "workload[2].fraciton: is not a known field (known: at, op, id, fraction, pattern)" },
+        { Mutate(r => Workload(r)[2]!["fraciton"] = 0.5), "workload[2].fraciton: is not a known field (known: at, op, cpu, id, fraction, pattern, over, chunk)" },
         { Mutate(r => Workload(r).Insert(2, new JsonObject { ["at"] = "12s", ["op"] = "allocate", ["id"] = "hog", ["size"] = "4KiB" })),
             "workload[2].id: \"hog\" is already used by workload[1]" },
         { Mutate(r => Workload(r).Insert(2, new JsonObject { ["at"] = "12s", ["op"] = "churn", ["id"] = "c", ["size"] = "4KiB", ["period"] = "1s", ["until"] = "11s" })),

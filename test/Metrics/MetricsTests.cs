@@ -175,6 +175,21 @@ public sealed class MetricsTests(ITestOutputHelper output) : ActorTestBase(outpu
     }
 
     [Fact]
+    public void The_usage_gauge_counts_pages_on_per_CPU_lists_as_pcp()
+    {
+        using var usage = new MetricCollector<long>(null, Meter, PageReportingMetrics.MemoryUsage);
+        var zone = IdleZone() with { Kernel = new ZoneKernelSpec(KernelProfile.Linux6_1, 1, new PerCpuSizing(4, 1024, 1024, 1024)) };
+        var guest = StartNamed("pcp-d", [zone], "pcp-d");
+        var blocks = AskFor<AllocatedMany>(guest.Zones[0], new AllocateMany(0, 100)).Blocks;
+        AskFor<FreedMany>(guest.Zones[0], new FreeMany(blocks));
+        var status = Status(guest.Zones[0]);
+        // The refill's leftovers and the 100 freed pages sit on the list, below high: none reached the buddy lists.
+        Assert.True(status.PerCpuPages >= 100, $"{status.PerCpuPages} pages on the list");
+        AwaitAssert(() => AssertUsage(Usage(usage, "pcp-d"), "Normal", free: status.FreePages * 4096, reported: 0, isolated: 0,
+            pcp: status.PerCpuPages * 4096));
+    }
+
+    [Fact]
     public void Guest_name_defaults_to_guest_and_comes_from_hocon()
     {
         Assert.Equal("guest", PageReportingSettings.Default.GuestName);

@@ -15,19 +15,20 @@ public sealed partial class ZoneFreeArea
     /// R22: in a zone that follows a kernel, orders the per-CPU lists keep come from the head of
     /// <paramref name="cpu"/>'s list, refilled from the buddy lists when it is empty; the watermark
     /// is checked against the buddy lists' free pages first, as the kernel checks a zone before it
-    /// takes from it.
+    /// takes from it. <paramref name="reserve"/> is the zone's lowmem_reserve against this
+    /// allocation, added to the floor's watermark (zoneinfo's <c>protection</c>).
     /// </remarks>
-    public AllocationResult Allocate(int order, Migratetype type = Migratetype.Movable, WatermarkLevel floor = WatermarkLevel.None, int cpu = 0)
+    public AllocationResult Allocate(int order, Migratetype type = Migratetype.Movable, WatermarkLevel floor = WatermarkLevel.None, int cpu = 0, long reserve = 0)
     {
         if (!IsValidOrder(order)) return new(default, AllocationFailureReason.InvalidOrder);
         // Unmovable..Cma are 0..4: Isolate (5) and undefined values are refused by a range check,
         // which spares every allocation Enum.IsDefined's lookup.
         if ((uint)type >= (uint)Migratetype.Isolate) return new(default, AllocationFailureReason.InvalidMigratetype);
-        if (_perCpu is not null) return AllocateAsKernel(order, type, floor, cpu);
+        if (_perCpu is not null) return AllocateAsKernel(order, type, floor, cpu, reserve);
 
         var found = FindBlock(order, type, out var pfn, out var foundOrder);
         if (!found) return new(default, AllocationFailureReason.OutOfMemory);
-        if (floor != WatermarkLevel.None && FreePages - (1L << order) <= WatermarkPages(floor))
+        if (floor != WatermarkLevel.None && FreePages - (1L << order) <= WatermarkPages(floor) + reserve)
             return new(default, AllocationFailureReason.BelowWatermark);
 
         RemoveFreeBlock(pfn, foundOrder);
@@ -81,10 +82,10 @@ public sealed partial class ZoneFreeArea
         return new(merged, null);
     }
 
-    private AllocationResult AllocateAsKernel(int order, Migratetype type, WatermarkLevel floor, int cpu)
+    private AllocationResult AllocateAsKernel(int order, Migratetype type, WatermarkLevel floor, int cpu, long reserve)
     {
         if ((uint)cpu >= (uint)_perCpu!.Length) return new(default, AllocationFailureReason.InvalidCpu);
-        if (floor != WatermarkLevel.None && FreePages - (1L << order) <= WatermarkPages(floor))
+        if (floor != WatermarkLevel.None && FreePages - (1L << order) <= WatermarkPages(floor) + reserve)
             return new(default, AllocationFailureReason.BelowWatermark);
         // 6.12 notes when an allocation finds the zone at its high watermark: high then shrinks.
         if (_tunesHigh && !_belowHigh && FreePages - ((1L << order) - 1) <= Watermarks.High)

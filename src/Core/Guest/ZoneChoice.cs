@@ -62,6 +62,13 @@ public static class ZoneChoice
         return false;
     }
 
+    /// <summary>A zone's reserve against an allocation whose highest zone is <paramref name="highestZoneIndex"/>: its protection row's entry (a shorter row repeats its last value).</summary>
+    public static long ReserveOf(IReadOnlyList<long> row, int highestZoneIndex)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        return row.Count == 0 ? 0 : row[Math.Min(highestZoneIndex, row.Count - 1)];
+    }
+
     /// <summary>
     /// The zone an allocation of <paramref name="order"/> takes, and the watermark it passed: the
     /// zones from <paramref name="highestZoneIndex"/> down against low, then against min. Null if
@@ -80,8 +87,7 @@ public static class ZoneChoice
         {
             for (var i = Math.Min(highestZoneIndex, zones.Count - 1); i >= 0; i--)
             {
-                var row = protection[i];
-                var reserve = row.Count == 0 ? 0 : row[Math.Min(highestZoneIndex, row.Count - 1)];
+                var reserve = ReserveOf(protection[i], highestZoneIndex);
                 if (WatermarkOk(zones[i], order, zones[i].WatermarkPages(level), reserve)) return (i, level);
             }
         }

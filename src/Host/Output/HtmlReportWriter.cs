@@ -122,6 +122,7 @@ public static class HtmlReportWriter
 
         Line(h, rows, r => scale.Of(r.HostResidentBytes), X, Y, ChartScale.ResidentColour, "host-resident");
         Line(h, rows, r => scale.Of(r.ReportedBytes), X, Y, ChartScale.ReportedColour, "reported");
+        Line(h, rows, r => scale.Of(r.PcpBytes), X, Y, ChartScale.PerCpuColour, "pcp");
 
         // Steps close in time stack their numbers in up to three rows instead of covering each other.
         var rowEnds = new[] { double.MinValue, double.MinValue, double.MinValue };
@@ -145,6 +146,7 @@ public static class HtmlReportWriter
         h.Append("<div class=\"legend\">");
         h.Append(I($"<span><i class=\"swatch\" style=\"background:{ChartScale.ResidentColour}\"></i>host-resident</span>"));
         h.Append(I($"<span><i class=\"swatch\" style=\"background:{ChartScale.ReportedColour}\"></i>reported (free, flagged Reported)</span>"));
+        h.Append(I($"<span><i class=\"swatch\" style=\"background:{ChartScale.PerCpuColour}\"></i>per-CPU lists (free, never reported)</span>"));
         foreach (var kind in result.Steps.Select(m => m.Kind).Distinct())
             h.Append(I($"<span><i class=\"swatch marker\" style=\"border-color:{ChartScale.MarkerColour(kind)}\"></i>{E(kind)}</span>"));
         h.Append("</div>\n");

@@ -4,7 +4,7 @@ using ScottPlot;
 namespace PageReportingActors.Host.Output;
 
 /// <summary>
-/// Draws DIR/timeline.png: host-resident and reported memory over virtual seconds, in a unit that
+/// Draws DIR/timeline.png: host-resident, reported and per-CPU-list memory over virtual seconds, in a unit that
 /// fits the guest, with a dashed line per workload step and the legend outside the data.
 /// </summary>
 public static class TimelinePlotWriter
@@ -45,6 +45,10 @@ public static class TimelinePlotWriter
             reported.LegendText = "reported (free, flagged Reported)";
             reported.LineWidth = 2;
             reported.Color = Color.FromHex(ChartScale.ReportedColour);
+            var perCpu = plot.Add.ScatterLine(xs, rows.Select(r => scale.Of(r.PcpBytes)).ToArray());
+            perCpu.LegendText = "per-CPU lists (free, never reported)";
+            perCpu.LineWidth = 1.5f;
+            perCpu.Color = Color.FromHex(ChartScale.PerCpuColour);
         }
         var labelled = new HashSet<string>();
         for (var i = 0; i < steps.Count; i++)

@@ -60,8 +60,6 @@ public sealed record ReplayGuest(Scenario Scenario, IReadOnlyList<bool> ZoneHasC
         var hasCpuLists = new List<bool>();
         if (document["guest"] is JsonObject guest)
         {
-            guest.Remove("kernel");
-            guest.Remove("cpus");
             if (guest["zones"] is JsonArray zones)
             {
                 for (var i = 0; i < zones.Count; i++)
@@ -74,7 +72,10 @@ public sealed record ReplayGuest(Scenario Scenario, IReadOnlyList<bool> ZoneHasC
                 }
             }
         }
-        var scenario = ScenarioParser.Parse(document.ToJsonString());
+        var parsed = ScenarioParser.Parse(document.ToJsonString());
+        // The trace says when pages move on and off the per-CPU lists: the zones' own per-CPU lists
+        // stay off, or the allocator would move pages a second time by the kernel's rules.
+        var scenario = parsed with { Zones = parsed.Zones.Select(z => z with { Kernel = null }).ToList() };
         while (hasCpuLists.Count < scenario.Zones.Count) hasCpuLists.Add(true);
         return new ReplayGuest(scenario, hasCpuLists);
     }

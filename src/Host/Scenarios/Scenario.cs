@@ -10,7 +10,20 @@ public sealed record Scenario(
     IReadOnlyList<ZoneSpec> Zones,
     ReportingPolicy Reporting,
     DeviceModel Device,
-    IReadOnlyList<WorkloadStep> Workload);
+    IReadOnlyList<WorkloadStep> Workload)
+{
+    /// <summary><c>guest.kernel</c>: whose rules apply where Linux changed them (per-CPU lists, R23).</summary>
+    public KernelProfile Kernel { get; init; } = KernelProfile.Linux6_12;
+
+    /// <summary><c>guest.cpus</c>: vCPUs, each with its own per-CPU lists.</summary>
+    public int Cpus { get; init; } = 1;
+
+    /// <summary>
+    /// Per zone, its lowmem_reserve against an allocation whose highest zone is the column's index
+    /// (zoneinfo's <c>protection</c>); empty: the kernel's default sizing from the zones' managed pages.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<long>> Protection { get; init; } = [];
+}
 
 /// <summary><c>reporting</c>: the configured order (null: unset, R18), the delay and the capacity.</summary>
 public sealed record ReportingPolicy(int? Order, TimeSpan Delay, int Capacity);
@@ -20,13 +33,27 @@ public sealed record DeviceModel(int? Order, TimeSpan Latency, IReadOnlySet<int>
 
 public enum FreePattern { All, EveryOther, Random }
 
-/// <summary>One workload step at a virtual time.</summary>
-public abstract record WorkloadStep(TimeSpan At);
+/// <summary>One workload step at a virtual time, run on vCPU <see cref="Cpu"/>.</summary>
+public abstract record WorkloadStep(TimeSpan At)
+{
+    /// <summary><c>cpu</c>: whose per-CPU lists the step's frees and allocations use (default 0).</summary>
+    public int Cpu { get; init; }
+}
 
 public sealed record RegisterStep(TimeSpan At) : WorkloadStep(At);
 public sealed record UnregisterStep(TimeSpan At) : WorkloadStep(At);
-public sealed record AllocateStep(TimeSpan At, string Id, long SizeBytes, int Order, Migratetype Migratetype) : WorkloadStep(At);
-public sealed record FreeStep(TimeSpan At, string Id, double Fraction, FreePattern Pattern) : WorkloadStep(At);
+/// <summary><c>Over</c>: the blocks are taken evenly spread over this time from <c>At</c>.</summary>
+public sealed record AllocateStep(TimeSpan At, string Id, long SizeBytes, int Order, Migratetype Migratetype) : WorkloadStep(At)
+{
+    public TimeSpan Over { get; init; }
+}
+
+/// <summary><c>Over</c>: the frees are spread evenly over this time; <c>ChunkBytes</c>: the pattern chooses among runs of this size (0: single blocks).</summary>
+public sealed record FreeStep(TimeSpan At, string Id, double Fraction, FreePattern Pattern) : WorkloadStep(At)
+{
+    public TimeSpan Over { get; init; }
+    public long ChunkBytes { get; init; }
+}
 public sealed record ChurnStep(TimeSpan At, string Id, long SizeBytes, int Order, TimeSpan Period, TimeSpan Until) : WorkloadStep(At);
 public sealed record SetOrderStep(TimeSpan At, int Value) : WorkloadStep(At);
 public sealed record StopStep(TimeSpan At) : WorkloadStep(At);

@@ -95,11 +95,16 @@ public static class ScenarioParser
         // Free text, ignored: any length the file allows, line breaks included, but text.
         if (o.Has("description")) o.RequiredFreeText("description");
 
-        var zones = ParseGuest(o.RequiredObject("guest"));
+        var guest = ParseGuest(o.RequiredObject("guest"));
         var reporting = ParseReporting(o.OptionalObject("reporting"));
         var device = ParseDevice(o.OptionalObject("device"));
-        var workload = ParseWorkload(o.Required("workload"));
-        return new Scenario(name, seed, zones, reporting, device, workload);
+        var workload = ParseWorkload(o.Required("workload"), guest.Cpus);
+        return new Scenario(name, seed, guest.Zones, reporting, device, workload)
+        {
+            Kernel = guest.Kernel,
+            Cpus = guest.Cpus,
+            Protection = guest.Protection,
+        };
     }
 
     private static string SyntaxProblem(JsonException e)
@@ -122,14 +127,72 @@ public static class ScenarioParser
 
     // ---- guest ----
 
-    private static IReadOnlyList<ZoneSpec> ParseGuest(Obj guest)
+    private sealed record GuestParts(IReadOnlyList<ZoneSpec> Zones, KernelProfile Kernel, int Cpus, IReadOnlyList<IReadOnlyList<long>> Protection);
+
+    private static GuestParts ParseGuest(Obj guest)
     {
-        guest.AllowOnly("zones", "memory");
+        guest.AllowOnly("zones", "memory", "kernel", "cpus");
         var hasZones = guest.Has("zones");
         var hasMemory = guest.Has("memory");
         if (hasZones && hasMemory) throw new ScenarioException(guest.Path, "give either zones or memory, not both");
         if (!hasZones && !hasMemory) throw new ScenarioException(guest.Path, "needs zones or memory");
-        return hasMemory ? ParseMemory(guest) : ParseZones(guest);
+        var kernel = ParseKernel(guest);
+        var cpus = guest.OptionalInt("cpus", 1, ZoneFreeArea.MaxCpus) ?? 1;
+        if (hasMemory)
+        {
+            // The x86 layout's zones take the kernel's own per-CPU sizing; every page of a zone is managed.
+            var laidOut = ParseMemory(guest)
+                .Select(z => z with { Kernel = ZoneKernelSpec.Sized(kernel, cpus, z.Pages - z.ReservedPages, z.Watermarks.Low) })
+                .ToList();
+            return new GuestParts(laidOut, kernel, cpus, ZoneChoice.DefaultProtection(laidOut.Select(z => z.Pages - z.ReservedPages).ToList()));
+        }
+        return ParseZones(guest, kernel, cpus);
+    }
+
+    private static KernelProfile ParseKernel(Obj guest)
+    {
+        if (!guest.Has("kernel")) return KernelProfile.Linux6_12;
+        var path = guest.PathOf("kernel");
+        var element = guest.Required("kernel");
+        var known = string.Join(", ", KernelProfile.All.Select(p => $"\"{p.Name}\""));
+        if (element.ValueKind != JsonValueKind.String) throw new ScenarioException(path, $"{Show(element)} is not a kernel ({known})");
+        return KernelProfile.All.FirstOrDefault(p => p.Name == element.GetString())
+            ?? throw new ScenarioException(path, $"{Show(element)} is not a kernel ({known})");
+    }
+
+    /// <summary>
+    /// A zone's per-CPU list settings: the kernel's sizing for its managed pages, low watermark and
+    /// CPUs, overridden by what <c>pcp</c> gives. <c>"high": 0</c> keeps no per-CPU pages.
+    /// </summary>
+    private static ZoneKernelSpec ParsePerCpu(Obj zone, KernelProfile kernel, int cpus, long pages, long managed, long low, long belowFree)
+    {
+        var sized = kernel.SizePerCpuLists(managed, low, cpus);
+        var pcp = zone.OptionalObject("pcp");
+        if (pcp is null) return new ZoneKernelSpec(kernel, cpus, sized);
+        pcp.AllowOnly("high", "highMin", "highMax", "batch", "count");
+        var batch = pcp.OptionalInt("batch", 1, int.MaxValue) ?? sized.Batch;
+        var high = pcp.OptionalLong("high", 0, pages);
+        var highMin = pcp.OptionalLong("highMin", 0, pages);
+        var highMax = pcp.OptionalLong("highMax", 0, pages);
+        var count = pcp.OptionalLong("count", 0, belowFree) ?? 0;
+        PerCpuSizing sizing;
+        if (high == 0 && highMin is null && highMax is null) sizing = new PerCpuSizing(batch, 0, 0, 0);
+        else if (!kernel.TunesHigh)
+        {
+            // 6.1 keeps high where it was sized: one value.
+            var fixedHigh = high ?? highMin ?? highMax ?? sized.High;
+            sizing = new PerCpuSizing(batch, fixedHigh, fixedHigh, fixedHigh);
+        }
+        else
+        {
+            var min = highMin ?? Math.Min(sized.HighMin, high ?? sized.HighMin);
+            var max = highMax ?? Math.Max(sized.HighMax, Math.Max(min, high ?? min));
+            sizing = new PerCpuSizing(batch, min, max, high ?? min);
+        }
+        if (sizing.Validate() is { } error) throw new ScenarioException(pcp.Path, error);
+        if (sizing.High < sizing.HighMin || sizing.High > sizing.HighMax)
+            throw new ScenarioException(pcp.PathOf("high"), $"{sizing.High} is not within highMin..highMax ({sizing.HighMin}..{sizing.HighMax})");
+        return new ZoneKernelSpec(kernel, cpus, sizing, count);
     }
 
     private static IReadOnlyList<ZoneSpec> ParseMemory(Obj guest)
@@ -160,7 +223,7 @@ public static class ScenarioParser
         return zones;
     }
 
-    private static IReadOnlyList<ZoneSpec> ParseZones(Obj guest)
+    private static GuestParts ParseZones(Obj guest, KernelProfile kernel, int cpus)
     {
         var path = guest.PathOf("zones");
         var array = guest.Required("zones");
@@ -170,12 +233,14 @@ public static class ScenarioParser
 
         var zones = new List<ZoneSpec>();
         long guestPages = 0;
+        var managedPages = new List<long>();
+        var givenProtection = new List<IReadOnlyList<long>?>();
         var index = 0;
         foreach (var element in array.EnumerateArray())
         {
             var zonePath = $"{path}[{index}]";
             var z = Obj.Of(element, zonePath);
-            z.AllowOnly("name", "startPfn", "pages", "freePages", "reservedPages", "watermarks");
+            z.AllowOnly("name", "startPfn", "pages", "freePages", "reservedPages", "watermarks", "managedPages", "protection", "pcp");
             var name = z.RequiredString("name");
             if (string.IsNullOrWhiteSpace(name)) throw new ScenarioException(z.PathOf("name"), "is empty");
             var start = z.RequiredLong("startPfn", 0, ScenarioBounds.MaxPfnEnd - 1);
@@ -214,13 +279,34 @@ public static class ScenarioParser
                         $"{start} overlaps {path}[{index - 1}], which ends at pfn {previousEnd}");
             }
 
-            var spec = new ZoneSpec(name, start, pages, free, new Watermarks(min, low, high), reserved);
+            var managed = z.OptionalLong("managedPages", 0, pages) ?? pages;
+            var perCpu = ParsePerCpu(z, kernel, cpus, pages, managed, low, pages - free - reserved);
+            givenProtection.Add(ParseProtection(z));
+            var spec = new ZoneSpec(name, start, pages, free, new Watermarks(min, low, high), reserved, perCpu);
             var error = ZoneFreeArea.Validate(spec);
             if (error is not null) throw new ScenarioException(zonePath, error);
             zones.Add(spec);
+            managedPages.Add(managed);
             index++;
         }
-        return zones;
+        var defaults = ZoneChoice.DefaultProtection(managedPages);
+        var protection = givenProtection.Select((row, i) => row ?? defaults[i]).ToList();
+        return new GuestParts(zones, kernel, cpus, protection);
+    }
+
+    /// <summary><c>protection</c>: zoneinfo's lowmem_reserve row, or null for the kernel's default.</summary>
+    private static IReadOnlyList<long>? ParseProtection(Obj zone)
+    {
+        if (!zone.Has("protection") || zone.Required("protection").ValueKind == JsonValueKind.Null) return null;
+        var path = zone.PathOf("protection");
+        var array = zone.Required("protection");
+        if (array.ValueKind != JsonValueKind.Array) throw new ScenarioException(path, $"{Show(array)} is not an array");
+        if (array.GetArrayLength() is 0 or > 8) throw new ScenarioException(path, "needs 1 to 8 values, one per zone index");
+        var row = new List<long>();
+        var i = 0;
+        foreach (var element in array.EnumerateArray())
+            row.Add(ReadLong(element, $"{path}[{i++}]", 0, int.MaxValue));
+        return row;
     }
 
     // ---- reporting, device ----
@@ -267,7 +353,7 @@ public static class ScenarioParser
 
     // ---- workload ----
 
-    private static IReadOnlyList<WorkloadStep> ParseWorkload(JsonElement array)
+    private static IReadOnlyList<WorkloadStep> ParseWorkload(JsonElement array, int cpus)
     {
         const string path = "workload";
         if (array.ValueKind != JsonValueKind.Array) throw new ScenarioException(path, $"{Show(array)} is not an array");
@@ -296,30 +382,32 @@ public static class ScenarioParser
                 throw new ScenarioException(s.PathOf("at"),
                     $"{Durations.Format(at)} is before the previous step ({Durations.Format(steps[^1].At)})");
 
+            // Every step may name its CPU; it must be one of the guest's.
+            var cpu = s.OptionalInt("cpu", 0, cpus - 1) ?? 0;
             WorkloadStep step;
             switch (op)
             {
                 case "register":
-                    s.AllowOnly("at", "op");
+                    s.AllowOnly("at", "op", "cpu");
                     step = new RegisterStep(at);
                     break;
                 case "unregister":
-                    s.AllowOnly("at", "op");
+                    s.AllowOnly("at", "op", "cpu");
                     step = new UnregisterStep(at);
                     break;
                 case "allocate":
                 {
-                    s.AllowOnly("at", "op", "id", "size", "order", "migratetype");
+                    s.AllowOnly("at", "op", "cpu", "id", "size", "order", "migratetype", "over");
                     var id = NewId(s, holders, index);
                     var order = s.OptionalInt("order", 0, MaxOrder) ?? 0;
                     var size = BlockSize(s, order);
                     var type = s.Has("migratetype") ? ReadMigratetype(s.Required("migratetype"), s.PathOf("migratetype")) : Migratetype.Movable;
-                    step = new AllocateStep(at, id, size, order, type);
+                    step = new AllocateStep(at, id, size, order, type) { Over = Over(s) };
                     break;
                 }
                 case "free":
                 {
-                    s.AllowOnly("at", "op", "id", "fraction", "pattern");
+                    s.AllowOnly("at", "op", "cpu", "id", "fraction", "pattern", "over", "chunk");
                     var id = s.RequiredString("id");
                     if (!holders.ContainsKey(id))
                         throw new ScenarioException(s.PathOf("id"), $"\"{id}\" is not allocated by an earlier allocate or churn step");
@@ -327,12 +415,12 @@ public static class ScenarioParser
                     if (!(fraction > 0 && fraction <= 1))
                         throw new ScenarioException(s.PathOf("fraction"), $"{s.Required("fraction").GetRawText()} must be in (0, 1]");
                     var pattern = s.Has("pattern") ? ReadPattern(s.Required("pattern"), s.PathOf("pattern")) : FreePattern.All;
-                    step = new FreeStep(at, id, fraction, pattern);
+                    step = new FreeStep(at, id, fraction, pattern) { Over = Over(s), ChunkBytes = Chunk(s, steps[holders[id]]) };
                     break;
                 }
                 case "churn":
                 {
-                    s.AllowOnly("at", "op", "id", "size", "order", "period", "until");
+                    s.AllowOnly("at", "op", "cpu", "id", "size", "order", "period", "until");
                     var id = NewId(s, holders, index);
                     var order = s.OptionalInt("order", 0, MaxOrder) ?? 0;
                     var size = BlockSize(s, order);
@@ -350,18 +438,18 @@ public static class ScenarioParser
                     break;
                 }
                 case "setOrder":
-                    s.AllowOnly("at", "op", "value");
+                    s.AllowOnly("at", "op", "cpu", "value");
                     step = new SetOrderStep(at, s.RequiredInt("value", 0, MaxOrder));
                     break;
                 case "stop":
-                    s.AllowOnly("at", "op");
+                    s.AllowOnly("at", "op", "cpu");
                     step = new StopStep(at);
                     stopIndex = index;
                     break;
                 default:
                     throw new ScenarioException(opPath, $"\"{op}\" is not an operation ({string.Join(", ", Operations)})");
             }
-            steps.Add(step);
+            steps.Add(cpu == 0 ? step : step with { Cpu = cpu });
             index++;
         }
 
@@ -374,6 +462,29 @@ public static class ScenarioParser
             steps.Add(new StopStep(last + ImplicitStopAfter));
         }
         return steps;
+    }
+
+    /// <summary><c>over</c>: a duration, 0 or more (default 0: all at <c>at</c>).</summary>
+    private static TimeSpan Over(Obj step)
+    {
+        var over = step.OptionalDuration("over") ?? TimeSpan.Zero;
+        if (over < TimeSpan.Zero) throw new ScenarioException(step.PathOf("over"), $"{Durations.Format(over)} must not be negative");
+        return over;
+    }
+
+    /// <summary><c>chunk</c>: a positive size, a whole number of the held blocks (0 when absent: single blocks).</summary>
+    private static long Chunk(Obj step, WorkloadStep holder)
+    {
+        if (!step.Has("chunk") || step.Required("chunk").ValueKind == JsonValueKind.Null) return 0;
+        var path = step.PathOf("chunk");
+        var element = step.Required("chunk");
+        var bytes = ReadSize(element, path);
+        var order = holder switch { AllocateStep a => a.Order, ChurnStep c => c.Order, _ => 0 };
+        var block = BytesOfPages(PagesOf(order));
+        if (bytes <= 0) throw new ScenarioException(path, $"{element.GetRawText()} must be positive");
+        if (bytes % block != 0)
+            throw new ScenarioException(path, $"{element.GetRawText()} is not a whole number of the allocation's order-{order} blocks ({Sizes.Format(block)} each)");
+        return bytes;
     }
 
     private static string NewId(Obj step, Dictionary<string, int> holders, int index)

@@ -47,6 +47,8 @@ public sealed class GuestSimulation : IDisposable
             ReportingOrder = scenario.Reporting.Order,
             Delay = scenario.Reporting.Delay,
             Capacity = scenario.Reporting.Capacity,
+            // R23: registration resolves the order by the guest kernel's rule.
+            Kernel = scenario.Kernel,
         };
         var runtime = VirtualTimeRuntime.Start(scenario.Zones, settings, cancellation);
         try

@@ -54,7 +54,7 @@ public sealed record PassRecord(double Start, double End, int Reports, long Repo
 /// <summary>One sample of the guest and host view. <c>ReportedBytes</c>: free memory flagged Reported now.</summary>
 public sealed record TimelineRow(double T, long FreeBytes, long ReportedBytes, long IsolatedBytes, long HostResidentBytes)
 {
-    /// <summary>What the per-CPU lists hold.</summary>
+    /// <summary>What the per-CPU lists hold (R21): free, but not on the buddy lists.</summary>
     public long PcpBytes { get; init; }
 }
 

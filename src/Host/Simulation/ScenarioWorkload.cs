@@ -1,4 +1,4 @@
-using System.Collections.Immutable;
+using PageReportingActors.Guest;
 using PageReportingActors.Host.Scenarios;
 using PageReportingActors.Memory;
 using PageReportingActors.Messages;
@@ -17,8 +17,8 @@ public sealed class ScenarioWorkload : IWorkload
     private readonly Dictionary<string, List<(int Zone, Block Block)>> _held = new();
     private readonly PriorityQueue<Action<SimulatedGuest>, (long Ticks, long Sequence)> _actions = new();
     private long _sequence;
-    // Reused from step to step: a churn's choice and drop work on arrays as large as what it holds,
-    // which would otherwise be fresh large-object allocations every round.
+    // Reused from step to step: a churn's choice works on arrays as large as what it holds, which
+    // would otherwise be fresh large-object allocations every round.
     private int[] _shuffle = [];
     private bool[] _marks = [];
     private readonly List<int> _chosen = new();
@@ -65,13 +65,13 @@ public sealed class ScenarioWorkload : IWorkload
                 guest.TellRegistry(new SetReportingOrder(s.Value));
                 break;
             case AllocateStep a:
-                AllocateBlocks(guest, a.Id, a.SizeBytes, a.Order, a.Migratetype, HeldList(a.Id));
+                AllocateSpread(guest, a);
                 break;
             case FreeStep f:
-                FreeHeld(guest, f.Id, f.Fraction, f.Pattern);
+                FreeHeld(guest, f);
                 break;
             case ChurnStep c:
-                AllocateBlocks(guest, c.Id, c.SizeBytes, c.Order, Migratetype.Movable, HeldList(c.Id));
+                Hold(c.Id, AllocateBlocks(guest, c.Id, c.SizeBytes, c.Order, Migratetype.Movable, c.Cpu));
                 ScheduleChurn(c, c.At + c.Period);
                 break;
             case StopStep:
@@ -88,74 +88,134 @@ public sealed class ScenarioWorkload : IWorkload
             var held = _held[churn.Id];
             var count = (int)Math.Round(_random.NextDouble() * 0.5 * held.Count);
             var chosen = RandomIndexes(held.Count, count);
-            FreeIndexes(guest, churn.Id, chosen);
-            AllocateBlocks(guest, churn.Id, (long)count << (churn.Order + PageGeometry.PageShift), churn.Order, Migratetype.Movable, held);
+            FreeBlocks(guest, churn.Id, TakeHeld(churn.Id, chosen), churn.Cpu);
+            Hold(churn.Id, AllocateBlocks(guest, churn.Id, (long)count << (churn.Order + PageGeometry.PageShift), churn.Order, Migratetype.Movable, churn.Cpu));
             ScheduleChurn(churn, at + churn.Period);
         });
     }
 
-    /// <summary>The blocks an allocation id holds, made empty on first use.</summary>
-    private List<(int Zone, Block Block)> HeldList(string id)
+    private void Hold(string id, List<(int Zone, Block Block)> blocks)
     {
         if (!_held.TryGetValue(id, out var held)) _held[id] = held = new List<(int, Block)>();
-        return held;
+        held.AddRange(blocks);
     }
 
     /// <summary>
-    /// Takes blocks from the highest zone that stays above its low watermark, then, when none does,
-    /// again from the highest against min; what cannot be had is recorded, not thrown.
+    /// An allocation, all at its time or spread over <c>over</c>: block i at <c>at + i * over / n</c>,
+    /// taken to the millisecond (the blocks of one millisecond go in one message).
     /// </summary>
-    /// <param name="into">Where the blocks go, after what it holds already.</param>
-    private static void AllocateBlocks(SimulatedGuest guest, string id, long sizeBytes, int order, Migratetype type, List<(int Zone, Block Block)> into)
+    private void AllocateSpread(SimulatedGuest guest, AllocateStep a)
+    {
+        var blockBytes = PageGeometry.BytesOfPages(1L << a.Order);
+        var total = a.SizeBytes / blockBytes;
+        foreach (var (offset, first, count) in Slices(a.Over, total))
+        {
+            var slice = count;
+            if (offset == TimeSpan.Zero && first == 0)
+                Hold(a.Id, AllocateBlocks(guest, a.Id, slice * blockBytes, a.Order, a.Migratetype, a.Cpu));
+            else
+                Schedule(a.At + offset, g => Hold(a.Id, AllocateBlocks(g, a.Id, slice * blockBytes, a.Order, a.Migratetype, a.Cpu)));
+        }
+    }
+
+    /// <summary>
+    /// Items 0..n-1 spread evenly over <paramref name="over"/>, grouped by the millisecond they fall
+    /// in: (offset from the step, first item, count), in order.
+    /// </summary>
+    internal static IEnumerable<(TimeSpan Offset, long First, long Count)> Slices(TimeSpan over, long n)
+    {
+        if (n <= 0) yield break;
+        if (over <= TimeSpan.Zero)
+        {
+            yield return (TimeSpan.Zero, 0, n);
+            yield break;
+        }
+        long first = 0, slice = 0;
+        for (long i = 1; i <= n; i++)
+        {
+            var ms = i == n ? -1 : (long)((Int128)over.Ticks * i / n / TimeSpan.TicksPerMillisecond);
+            if (ms == slice) continue;
+            yield return (TimeSpan.FromMilliseconds(slice), first, i - first);
+            first = i;
+            slice = ms;
+        }
+    }
+
+    /// <summary>
+    /// Takes blocks as the kernel chooses a zone: from the highest zone that stays above its low
+    /// watermark plus its lowmem_reserve against user memory, then, when none does, again from the
+    /// highest against min; what cannot be had is recorded, not thrown.
+    /// </summary>
+    private List<(int Zone, Block Block)> AllocateBlocks(SimulatedGuest guest, string id, long sizeBytes, int order, Migratetype type, int cpu)
     {
         var zones = guest.Actors.Zones;
         var blockBytes = PageGeometry.BytesOfPages(1L << order);
         // An allocation may ask for more than the guest has (what it cannot get is a shortfall), so
-        // the count may not assume it will all come.
+        // neither the count nor the list's first capacity may assume it will all come.
         var wanted = sizeBytes / blockBytes;
-        var got = 0L;
+        var got = new List<(int Zone, Block Block)>((int)Math.Min(wanted, AllocationPiece));
         AllocationFailureReason? lastFailure = null;
         foreach (var floor in new[] { WatermarkLevel.Low, WatermarkLevel.Min })
         {
-            for (var zone = zones.Count - 1; zone >= 0 && got < wanted; zone--)
+            for (var zone = zones.Count - 1; zone >= 0 && got.Count < wanted; zone--)
             {
                 // In pieces, so that one step of a large guest cannot hold off a stop (Ctrl+C) for long:
                 // the same blocks in the same order as one request, since nothing else runs between them.
-                while (got < wanted)
+                while (got.Count < wanted)
                 {
-                    var count = (int)Math.Min(wanted - got, AllocationPiece);
-                    var reply = guest.Ask<object>(zones[zone], new AllocateMany(order, count, type, floor));
+                    var count = (int)Math.Min(wanted - got.Count, AllocationPiece);
+                    var reply = guest.Ask<object>(zones[zone], new AllocateMany(order, count, type, floor, cpu, Reserve(zone)));
                     if (reply is not AllocatedMany many) break;
-                    into.EnsureCapacity(into.Count + many.Blocks.Length);
                     foreach (var block in many.Blocks)
                     {
-                        into.Add((zone, block));
+                        got.Add((zone, block));
                         guest.Hypervisor.MarkResident(block);
                     }
-                    got += many.Blocks.Length;
                     lastFailure = many.StoppedBecause ?? lastFailure;
                     if (many.Blocks.Length < count) break;
                 }
             }
-            if (got == wanted) break;
+            if (got.Count == wanted) break;
         }
-        if (got < wanted)
-            guest.Log.Shortfalls.Add(new AllocationShortfall(guest.Now.TotalSeconds, id, sizeBytes, got * blockBytes,
+        if (got.Count < wanted)
+            guest.Log.Shortfalls.Add(new AllocationShortfall(guest.Now.TotalSeconds, id, sizeBytes, got.Count * blockBytes,
                 lastFailure?.ToString() ?? "no zone could serve it"));
+        return got;
     }
 
-    private void FreeHeld(SimulatedGuest guest, string id, double fraction, FreePattern pattern)
+    /// <summary>The zone's lowmem_reserve against user memory, whose highest zone is Movable.</summary>
+    private long Reserve(int zone) =>
+        zone < _scenario.Protection.Count ? ZoneChoice.ReserveOf(_scenario.Protection[zone], ZoneChoice.MovableZoneIndex) : 0;
+
+    /// <summary>
+    /// Chooses what a free returns: the held blocks in runs of <c>chunk</c> (single blocks without
+    /// one), the pattern choosing among the runs (all of them, every second one, or a seeded random
+    /// choice) and the fraction how many of those. The blocks leave the allocation now
+    /// and are freed at once or spread over <c>over</c>, to the millisecond, in the order chosen.
+    /// </summary>
+    private void FreeHeld(SimulatedGuest guest, FreeStep f)
     {
-        if (!_held.TryGetValue(id, out var held)) return;
-        var count = (int)Math.Round(fraction * held.Count);
-        var chosen = pattern switch
+        if (!_held.TryGetValue(f.Id, out var held) || held.Count == 0) return;
+        var blockBytes = PageGeometry.BytesOfPages(1L << held[0].Block.Order);
+        var perRun = f.ChunkBytes > 0 ? (int)Math.Max(1, f.ChunkBytes / blockBytes) : 1;
+        var runs = (held.Count + perRun - 1) / perRun;
+        // every-other: the 1st, 3rd, 5th, ... run, as a program that releases every other piece of its memory.
+        var candidates = f.Pattern == FreePattern.EveryOther ? (runs + 1) / 2 : runs;
+        var count = (int)Math.Round(f.Fraction * candidates);
+        var chosenRuns = f.Pattern switch
         {
             FreePattern.All => Enumerable.Range(0, count).ToList(),
-            FreePattern.EveryOther => Enumerable.Range(0, held.Count).Where(i => i % 2 == 0)
-                .Concat(Enumerable.Range(0, held.Count).Where(i => i % 2 == 1)).Take(count).ToList(),
-            _ => RandomIndexes(held.Count, count),
+            FreePattern.EveryOther => Enumerable.Range(0, count).Select(i => 2 * i).ToList(),
+            _ => RandomIndexes(runs, count),
         };
-        FreeIndexes(guest, id, chosen);
+        var chosen = chosenRuns.SelectMany(r => Enumerable.Range(r * perRun, Math.Min(perRun, held.Count - r * perRun))).ToList();
+        var blocks = TakeHeld(f.Id, chosen);
+        foreach (var (offset, first, n) in Slices(f.Over, blocks.Count))
+        {
+            var slice = blocks.GetRange((int)first, (int)n);
+            if (offset == TimeSpan.Zero && first == 0) FreeBlocks(guest, f.Id, slice, f.Cpu);
+            else Schedule(f.At + offset, g => FreeBlocks(g, f.Id, slice, f.Cpu));
+        }
     }
 
     /// <summary>A seeded choice of <paramref name="count"/> distinct indexes, kept in ascending order.</summary>
@@ -186,35 +246,28 @@ public sealed class ScenarioWorkload : IWorkload
         return _marks;
     }
 
-    /// <summary>Frees the chosen held blocks in the order given, batching runs that share a zone.</summary>
-    private void FreeIndexes(SimulatedGuest guest, string id, List<int> indexes)
+    /// <summary>Takes the chosen blocks out of what <paramref name="id"/> holds, in the order given.</summary>
+    private List<(int Zone, Block Block)> TakeHeld(string id, List<int> indexes)
     {
         var held = _held[id];
+        var taken = indexes.Select(i => held[i]).ToList();
+        var remove = indexes.ToHashSet();
+        _held[id] = held.Where((_, index) => !remove.Contains(index)).ToList();
+        return taken;
+    }
+
+    /// <summary>Frees blocks in the order given on <paramref name="cpu"/>, batching runs that share a zone.</summary>
+    private static void FreeBlocks(SimulatedGuest guest, string id, List<(int Zone, Block Block)> blocks, int cpu)
+    {
         var i = 0;
-        while (i < indexes.Count)
+        while (i < blocks.Count)
         {
-            var zone = held[indexes[i]].Zone;
-            var end = i;
-            while (end < indexes.Count && held[indexes[end]].Zone == zone) end++;
-            var batch = ImmutableArray.CreateBuilder<Block>(end - i);
-            while (i < end) batch.Add(held[indexes[i++]].Block);
-            var freed = guest.Ask<FreedMany>(guest.Actors.Zones[zone], new FreeMany(batch.MoveToImmutable()));
+            var zone = blocks[i].Zone;
+            var batch = new List<Block>();
+            while (i < blocks.Count && blocks[i].Zone == zone) batch.Add(blocks[i++].Block);
+            var freed = guest.Ask<FreedMany>(guest.Actors.Zones[zone], new FreeMany([.. batch], cpu));
             if (freed.Rejected.Length > 0)
                 throw new InvalidOperationException($"zone {freed.Zone} refused {freed.Rejected.Length} frees of {id}: {freed.Rejected[0].Detail}");
         }
-        // Drop the freed ones in place, keeping the others in their order.
-        var removed = Marks(held.Count);
-        foreach (var index in indexes) removed[index] = true;
-        var kept = 0;
-        for (var index = 0; index < held.Count; index++)
-        {
-            if (removed[index])
-            {
-                removed[index] = false;
-                continue;
-            }
-            held[kept++] = held[index];
-        }
-        held.RemoveRange(kept, held.Count - kept);
     }
 }

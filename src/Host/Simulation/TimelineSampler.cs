@@ -9,15 +9,19 @@ public static class TimelineSampler
     public static TimelineRow Sample(SimulatedGuest guest)
     {
         ArgumentNullException.ThrowIfNull(guest);
-        long free = 0, reported = 0, isolated = 0;
+        long free = 0, reported = 0, isolated = 0, pcp = 0;
         foreach (var zone in guest.Actors.Zones)
         {
             var status = guest.Ask<ZoneStatus>(zone, GetZoneStatus.Instance);
             free += status.FreePages;
             reported += status.ReportedPages;
             isolated += status.IsolatedPages;
+            pcp += status.PerCpuPages;
         }
         return new TimelineRow(guest.Now.TotalSeconds, PageGeometry.BytesOfPages(free), PageGeometry.BytesOfPages(reported),
-            PageGeometry.BytesOfPages(isolated), guest.Hypervisor.ResidentBytes);
+            PageGeometry.BytesOfPages(isolated), guest.Hypervisor.ResidentBytes)
+        {
+            PcpBytes = PageGeometry.BytesOfPages(pcp),
+        };
     }
 }

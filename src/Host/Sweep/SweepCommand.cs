@@ -25,8 +25,8 @@ public static class SweepCommand
         var plan = SweepPlan.Create(json, settings.Order, settings.Delay, settings.Capacity, sample);
 
         context.Out.WriteLine($"sweep of \"{scenario.Name}\": {plan.Policies.Count} combinations on {options.Nodes} node(s)");
-        if (SweepPlan.OrderRuleNote(SweepPlan.GuestKernel(scenario), sweepsOrder: settings.Order is not null) is { } note)
-            context.Out.WriteLine(note);
+        if (plan.SetsOrderAfterRegistration)
+            context.Out.WriteLine("kernel 6.1 overwrites a configured reporting order at registration (R23): each order is set right after it, as on later kernels");
         var rows = await RunPlanAsync(plan, options, context, cancellationToken).ConfigureAwait(false);
         var (csv, png) = SweepOutput.WriteAll(scenario.Name, rows, settings.Out);
         context.Out.WriteLine($"Pareto front: {string.Join(", ", rows.Where(r => r.Pareto).Select(r => r.Policy.Label))}");

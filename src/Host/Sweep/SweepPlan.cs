@@ -20,28 +20,11 @@ public sealed record SweepPlan(Scenario Scenario, IReadOnlyList<SweepPolicy> Pol
     public const int MaxCombinations = 4096;
 
     /// <summary>
-    /// The kernel whose rules the scenario's guest follows. Hook: the host's <see cref="Scenarios.Scenario"/>
-    /// does not carry <c>guest.kernel</c> yet, so every guest is 6.12 here; once it does, return it
-    /// (and make a 6.1 guest of a sweep over order resolve its order by the 6.12 rule).
+    /// R23: a 6.1 guest's registration overwrites a configured order, so a sweep over order sets it
+    /// right after each registration instead, as one writes the module parameter once the driver
+    /// has loaded: the order then holds as on later kernels.
     /// </summary>
-    public static KernelProfile GuestKernel(Scenario scenario)
-    {
-        ArgumentNullException.ThrowIfNull(scenario);
-        return KernelProfile.Linux6_12;
-    }
-
-    /// <summary>
-    /// What a sweep over order says on a 6.1 guest: its registration overwrites a configured order
-    /// with the device's (R23), so the sweep sets the order by the 6.12 rule instead. Null when the
-    /// sweep leaves the order alone or the guest keeps a configured order anyway.
-    /// </summary>
-    public static string? OrderRuleNote(KernelProfile kernel, bool sweepsOrder)
-    {
-        ArgumentNullException.ThrowIfNull(kernel);
-        if (!sweepsOrder || kernel.TunesHigh) return null;
-        return $"note: the guest runs kernel {kernel.Name}, whose registration overwrites the configured reporting order; "
-            + $"this sweep sets each order as the configured order by the {KernelProfile.Linux6_12.Name} rule, so the orders it shows are ones {kernel.Name} itself would not keep";
-    }
+    public bool SetsOrderAfterRegistration { get; init; }
 
     /// <summary>The instants every run is sampled at: 0 to the scenario's stop.</summary>
     public IReadOnlyList<TimeSpan> Times()
@@ -79,8 +62,9 @@ public sealed record SweepPlan(Scenario Scenario, IReadOnlyList<SweepPolicy> Pol
                     policies.Add(new SweepPolicy(order, delay, capacity));
 
         var stop = scenario.Workload[^1].At;
-        var guests = policies.Select((p, i) => new GuestDefinition(i, scenario.Name, WithPolicy(scenarioJson, p), scenario.Seed, 0, stop.Ticks, sample.Ticks)).ToList();
-        return new SweepPlan(scenario, policies, guests, sample);
+        var afterRegistration = orders is not null && scenario.Kernel == KernelProfile.Linux6_1;
+        var guests = policies.Select((p, i) => new GuestDefinition(i, scenario.Name, WithPolicy(scenarioJson, p, afterRegistration), scenario.Seed, 0, stop.Ticks, sample.Ticks)).ToList();
+        return new SweepPlan(scenario, policies, guests, sample) { SetsOrderAfterRegistration = afterRegistration };
     }
 
     private static List<T> List<T>(string option, string text, Func<string, T?> parse, string what) where T : struct
@@ -97,7 +81,7 @@ public sealed record SweepPlan(Scenario Scenario, IReadOnlyList<SweepPolicy> Pol
     }
 
     /// <summary>The scenario's text with this policy in its <c>reporting</c> object; the order is the configured order.</summary>
-    private static string WithPolicy(string scenarioJson, SweepPolicy policy)
+    private static string WithPolicy(string scenarioJson, SweepPolicy policy, bool orderAfterRegistration)
     {
         var root = JsonNode.Parse(scenarioJson, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })!.AsObject();
         var reporting = root["reporting"] as JsonObject ?? new JsonObject();
@@ -105,6 +89,12 @@ public sealed record SweepPlan(Scenario Scenario, IReadOnlyList<SweepPolicy> Pol
         reporting["order"] = policy.Order is { } o ? JsonValue.Create(o) : null;
         reporting["delay"] = Durations.Format(policy.Delay);
         reporting["capacity"] = policy.Capacity;
+        if (orderAfterRegistration && policy.Order is { } order && root["workload"] is JsonArray workload)
+        {
+            for (var i = workload.Count - 1; i >= 0; i--)
+                if (workload[i] is JsonObject step && step["op"]?.GetValue<string>() == "register")
+                    workload.Insert(i + 1, new JsonObject { ["at"] = step["at"]?.DeepClone(), ["op"] = "setOrder", ["value"] = order });
+        }
         return root.ToJsonString();
     }
 }
