@@ -32,7 +32,8 @@ public sealed class ReportingDeviceActor : ReceiveActor, IWithTimers
     internal ReportingDeviceActor(IPageReportHandler handler, TimeSpan timeout, FaultInjector? faults)
     {
         _faults = faults;
-        if (timeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(timeout), $"device timeout {timeout} must be positive");
+        if (timeout <= TimeSpan.Zero || timeout > PageReportingSettings.MaxDuration)
+            throw new ArgumentOutOfRangeException(nameof(timeout), $"device timeout {timeout} must be positive and at most {PageReportingSettings.MaxDuration}");
         _handler = handler;
         _timeout = timeout;
 
@@ -52,7 +53,8 @@ public sealed class ReportingDeviceActor : ReceiveActor, IWithTimers
     {
         ArgumentNullException.ThrowIfNull(handler);
         var t = timeout ?? DefaultTimeout;
-        if (t <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(timeout), $"device timeout {t} must be positive");
+        if (t <= TimeSpan.Zero || t > PageReportingSettings.MaxDuration)
+            throw new ArgumentOutOfRangeException(nameof(timeout), $"device timeout {t} must be positive and at most {PageReportingSettings.MaxDuration}");
         return Akka.Actor.Props.Create(() => new ReportingDeviceActor(handler, t));
     }
 
