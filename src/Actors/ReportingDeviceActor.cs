@@ -21,6 +21,8 @@ public sealed class ReportingDeviceActor : ReceiveActor, IWithTimers
     private readonly TimeSpan _timeout;
     private readonly FaultInjector? _faults;
 
+    // The reporter this device reports for: a report from anyone else could name live memory.
+    private IActorRef? _owner;
     private long? _runningReport;
     private IActorRef? _replyTo;
     private CancellationTokenSource? _cancellation;
@@ -38,6 +40,21 @@ public sealed class ReportingDeviceActor : ReceiveActor, IWithTimers
         _timeout = timeout;
 
         Receive<ReportPages>(HandleReport);
+        Receive<DeviceOwner>(HandleClaim);
+        Receive<DeviceReleased>(_ =>
+        {
+            if (_owner is null || !Sender.Equals(_owner)) return;
+            Context.Unwatch(_owner);
+            _owner = null;
+        });
+        Receive<Terminated>(m =>
+        {
+            if (_owner is null || !m.ActorRef.Equals(_owner)) return;
+            // Its guest is stopping: the handler is told to stop, and the device reports for no one.
+            _log.Warning("Reporter {Reporter} stopped; the device reports for no one", m.ActorRef.Path);
+            _cancellation?.Cancel();
+            _owner = null;
+        });
         Receive<HandlerAnswered>(HandleAnswer);
         Receive<HandlerTimedOut>(m =>
         {
@@ -73,6 +90,13 @@ public sealed class ReportingDeviceActor : ReceiveActor, IWithTimers
     protected override bool AroundReceive(Receive receive, object message) =>
         (_faults is not null && _faults.Intercept(message, "device")) || base.AroundReceive(receive, message);
 
+    /// <summary>A restarted device still reports for its reporter: the claim is told again, in the reporter's name.</summary>
+    protected override void PreRestart(Exception reason, object message)
+    {
+        if (_owner is not null) Self.Tell(new DeviceOwner(_owner), _owner);
+        base.PreRestart(reason, message);
+    }
+
     protected override void PostStop()
     {
         _cancellation?.Cancel();
@@ -80,8 +104,30 @@ public sealed class ReportingDeviceActor : ReceiveActor, IWithTimers
         base.PostStop();
     }
 
+    private void HandleClaim(DeviceOwner m)
+    {
+        if (m.Reporter is null || !Sender.Equals(m.Reporter))
+        {
+            _log.Warning("Claim from {Sender} ignored: a reporter claims the device for itself only", Sender.Path);
+            return;
+        }
+        if (_owner is not null && !_owner.Equals(m.Reporter))
+        {
+            _log.Warning("Claim from {Sender} ignored: the device reports for {Owner}", Sender.Path, _owner.Path);
+            return;
+        }
+        _owner = m.Reporter;
+        Context.Watch(_owner);
+    }
+
     private void HandleReport(ReportPages m)
     {
+        if (_owner is null || !Sender.Equals(_owner))
+        {
+            _log.Warning("Report {ReportId} from {Sender} rejected: it is not the reporter this device reports for", m.ReportId, Sender.Path);
+            Sender.Tell(ReportCompleted.Failed(m.ReportId, ReportErrors.Invalid, $"{Sender.Path} is not the reporter this device reports for"));
+            return;
+        }
         if (_runningReport is not null)
         {
             _log.Warning("Report {ReportId} rejected: report {Running} is still running", m.ReportId, _runningReport);
