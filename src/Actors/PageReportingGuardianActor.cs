@@ -16,6 +16,8 @@ namespace PageReportingActors;
 public sealed class PageReportingGuardianActor : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly IActorRef? _reporter;
+    private readonly IActorRef? _registry;
 
     /// <summary>Starts the guest's zone, reporter, registry and metrics actors; <paramref name="started"/> completes with them, or with the error that stopped them.</summary>
     /// <param name="areas">The guest's zones in pfn order, already validated.</param>
@@ -54,6 +56,9 @@ public sealed class PageReportingGuardianActor : ReceiveActor
             // Internal commands are accepted only from the actor they belong to; this is how each learns which.
             foreach (var zone in zones) zone.Tell(new ZoneOwners(reporter, registry));
             reporter.Tell(new ReporterOwner(registry));
+            // A guest without its reporter or registry cannot be steered and could strand a batch: it stops whole.
+            _reporter = Context.Watch(reporter);
+            _registry = Context.Watch(registry);
 
             // Metrics: subscribed here, before anyone can register a device, so no pass goes uncounted.
             var metrics = Context.ActorOf(PageReportingMetricsActor.Props(settings.GuestName, reporter, usages), "metrics");
@@ -68,6 +73,14 @@ public sealed class PageReportingGuardianActor : ReceiveActor
             throw;
         }
 
+        Receive<Terminated>(m =>
+        {
+            if (!m.ActorRef.Equals(_reporter) && !m.ActorRef.Equals(_registry)) return;
+            // Stopping the guardian stops every zone, and a stopping zone returns its isolated batch unflagged
+            // (ZoneActor.PostStop): nothing is left out, and the zones' free areas stay whole.
+            _log.Error("The guest's {Actor} stopped; stopping the guest, its lent batches returned", m.ActorRef.Path.Name);
+            Context.Stop(Self);
+        });
         ReceiveAny(m => _log.Warning("Guardian ignores {Message}", m.GetType().Name));
     }
 

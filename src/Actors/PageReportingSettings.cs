@@ -42,6 +42,12 @@ public sealed record PageReportingSettings(int? ReportingOrder, TimeSpan Delay, 
     /// <summary>The guest name when none is set.</summary>
     public const string DefaultGuestName = "guest";
 
+    /// <summary>
+    /// The longest delay or report timeout: a day is far beyond any useful value and well inside what the
+    /// scheduler can hold (TimeSpan.MaxValue overflowed it and fired at once).
+    /// </summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(1);
+
     /// <summary>The defaults: order unset (R18), 2 s delay, 32 entries, 30 s report timeout.</summary>
     public static PageReportingSettings Default { get; } = new(null, DefaultDelay, DefaultCapacity, DefaultReportTimeout);
 
@@ -95,14 +101,14 @@ public sealed record PageReportingSettings(int? ReportingOrder, TimeSpan Delay, 
     {
         if (ReportingOrder is { } o && !PageGeometry.IsValidOrder(o))
             throw new PageReportingConfigException($"page-reporting.order: {o} must be in 0..{PageGeometry.MaxOrder} or off");
-        if (Delay <= TimeSpan.Zero)
-            throw new PageReportingConfigException($"page-reporting.delay: {Delay} must be positive");
+        if (Delay <= TimeSpan.Zero || Delay > MaxDuration)
+            throw new PageReportingConfigException($"page-reporting.delay: {Delay} must be positive and at most {MaxDuration}");
         if (Capacity is < 1 or > MaxCapacity)
             throw new PageReportingConfigException($"page-reporting.capacity: {Capacity} must be in 1..{MaxCapacity}");
         if (string.IsNullOrWhiteSpace(GuestName))
             throw new PageReportingConfigException("page-reporting.guest-name: must not be empty");
-        if (ReportTimeout <= TimeSpan.Zero)
-            throw new PageReportingConfigException($"page-reporting.report-timeout: {ReportTimeout} must be positive");
+        if (ReportTimeout <= TimeSpan.Zero || ReportTimeout > MaxDuration)
+            throw new PageReportingConfigException($"page-reporting.report-timeout: {ReportTimeout} must be positive and at most {MaxDuration}");
         return this;
     }
 

@@ -75,7 +75,7 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
 
     private void Idle() => Become(() =>
     {
-        Receive<RequestReporting>(_ => Apply(new Coordinator.Notified()));
+        Receive<RequestReporting>(m => FromZone(m, () => Apply(new Coordinator.Notified())));
         CommonReceives();
     });
 
@@ -88,7 +88,7 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
 
     private void Active() => Become(() =>
     {
-        Receive<RequestReporting>(_ => Apply(new Coordinator.Notified()));
+        Receive<RequestReporting>(m => FromZone(m, () => Apply(new Coordinator.Notified())));
         Receive<ReportTimedOut>(m => Apply(new Coordinator.ReportTimedOut(m.ReportId)));
         Receive<ZoneTimedOut>(m => Apply(new Coordinator.ZoneTimedOut(m.PassId, m.ZoneIndex)));
         CommonReceives();
@@ -129,6 +129,13 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
     {
         if (_registry is not null && Sender.Equals(_registry)) apply();
         else _log.Warning("{Message} from {Sender} ignored: it is not the guest's registry", message.GetType().Name, Sender.Path);
+    }
+
+    /// <summary>Notifications from anyone but the guest's zones would start passes no free asked for.</summary>
+    private void FromZone(RequestReporting message, System.Action apply)
+    {
+        if (_state.Zones.Contains(Sender)) apply();
+        else _log.Warning("Notification from {Sender} ignored: it is not one of the guest's zones", Sender.Path);
     }
 
     private static ReporterState StateOf(ReporterPhase phase) => phase switch
@@ -179,8 +186,14 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
             case Coordinator.CompleteZoneReport a: a.Zone.Tell(new CompleteZoneReport(a.PassId, a.BatchId, a.Batch, a.Success)); break;
             case Coordinator.AbandonZoneWalk a: a.Zone.Tell(new AbandonZoneWalk(a.PassId)); break;
             case Coordinator.ReportToDevice a: a.Device.Tell(new ReportPages(a.ReportId, a.Pages)); break;
-            case Coordinator.Watch a: Context.Watch(a.Device); break;
-            case Coordinator.Unwatch a: Context.Unwatch(a.Device); break;
+            case Coordinator.Watch a:
+                Context.Watch(a.Device);
+                a.Device.Tell(new DeviceOwner(Self));
+                break;
+            case Coordinator.Unwatch a:
+                Context.Unwatch(a.Device);
+                a.Device.Tell(DeviceReleased.Instance);
+                break;
             case Coordinator.AnswerAttached a: a.ReplyTo.Tell(new DeviceAttached(a.Device)); break;
             case Coordinator.AnswerDetached a: a.ReplyTo.Tell(new DeviceDetached(a.Device)); break;
             case Coordinator.AnswerOrderChanged a: a.ReplyTo.Tell(new ReportingOrderChanged(a.ReportingOrder)); break;

@@ -22,6 +22,8 @@ public sealed class ReportingDeviceActor : ReceiveActor, IWithTimers
     private readonly TimeSpan _timeout;
     private readonly FaultInjector? _faults;
 
+    // The reporter this device reports for: a report from anyone else could name live memory.
+    private IActorRef? _owner;
     private long? _runningReport;
     private IActorRef? _replyTo;
     private CancellationTokenSource? _cancellation;
@@ -29,7 +31,7 @@ public sealed class ReportingDeviceActor : ReceiveActor, IWithTimers
     /// <summary>A device around <paramref name="handler"/>.</summary>
     /// <param name="handler">The application's report handler.</param>
     /// <param name="timeout">How long the handler may take with a report; positive.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is not positive or is longer than a day.</exception>
     public ReportingDeviceActor(IPageReportHandler handler, TimeSpan timeout) : this(handler, timeout, faults: null)
     {
     }
@@ -37,11 +39,27 @@ public sealed class ReportingDeviceActor : ReceiveActor, IWithTimers
     internal ReportingDeviceActor(IPageReportHandler handler, TimeSpan timeout, FaultInjector? faults)
     {
         _faults = faults;
-        if (timeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(timeout), $"device timeout {timeout} must be positive");
+        if (timeout <= TimeSpan.Zero || timeout > PageReportingSettings.MaxDuration)
+            throw new ArgumentOutOfRangeException(nameof(timeout), $"device timeout {timeout} must be positive and at most {PageReportingSettings.MaxDuration}");
         _handler = handler;
         _timeout = timeout;
 
         Receive<ReportPages>(HandleReport);
+        Receive<DeviceOwner>(HandleClaim);
+        Receive<DeviceReleased>(_ =>
+        {
+            if (_owner is null || !Sender.Equals(_owner)) return;
+            Context.Unwatch(_owner);
+            _owner = null;
+        });
+        Receive<Terminated>(m =>
+        {
+            if (_owner is null || !m.ActorRef.Equals(_owner)) return;
+            // Its guest is stopping: the handler is told to stop, and the device reports for no one.
+            _log.Warning("Reporter {Reporter} stopped; the device reports for no one", m.ActorRef.Path);
+            _cancellation?.Cancel();
+            _owner = null;
+        });
         Receive<HandlerAnswered>(HandleAnswer);
         Receive<HandlerTimedOut>(m =>
         {
@@ -57,12 +75,13 @@ public sealed class ReportingDeviceActor : ReceiveActor, IWithTimers
     /// <summary>Props for a device around <paramref name="handler"/>; register the actor with <see cref="RegisterDevice"/>.</summary>
     /// <param name="handler">The application's report handler.</param>
     /// <param name="timeout">How long the handler may take with a report; <see cref="DefaultTimeout"/> when null.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is not positive or is longer than a day.</exception>
     public static Props Props(IPageReportHandler handler, TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(handler);
         var t = timeout ?? DefaultTimeout;
-        if (t <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(timeout), $"device timeout {t} must be positive");
+        if (t <= TimeSpan.Zero || t > PageReportingSettings.MaxDuration)
+            throw new ArgumentOutOfRangeException(nameof(timeout), $"device timeout {t} must be positive and at most {PageReportingSettings.MaxDuration}");
         return Akka.Actor.Props.Create(() => new ReportingDeviceActor(handler, t));
     }
 
@@ -82,6 +101,13 @@ public sealed class ReportingDeviceActor : ReceiveActor, IWithTimers
     protected override bool AroundReceive(Receive receive, object message) =>
         (_faults is not null && _faults.Intercept(message, "device")) || base.AroundReceive(receive, message);
 
+    /// <summary>A restarted device still reports for its reporter: the claim is told again, in the reporter's name.</summary>
+    protected override void PreRestart(Exception reason, object message)
+    {
+        if (_owner is not null) Self.Tell(new DeviceOwner(_owner), _owner);
+        base.PreRestart(reason, message);
+    }
+
     /// <summary>Cancels a report the handler is still working on.</summary>
     protected override void PostStop()
     {
@@ -90,8 +116,30 @@ public sealed class ReportingDeviceActor : ReceiveActor, IWithTimers
         base.PostStop();
     }
 
+    private void HandleClaim(DeviceOwner m)
+    {
+        if (m.Reporter is null || !Sender.Equals(m.Reporter))
+        {
+            _log.Warning("Claim from {Sender} ignored: a reporter claims the device for itself only", Sender.Path);
+            return;
+        }
+        if (_owner is not null && !_owner.Equals(m.Reporter))
+        {
+            _log.Warning("Claim from {Sender} ignored: the device reports for {Owner}", Sender.Path, _owner.Path);
+            return;
+        }
+        _owner = m.Reporter;
+        Context.Watch(_owner);
+    }
+
     private void HandleReport(ReportPages m)
     {
+        if (_owner is null || !Sender.Equals(_owner))
+        {
+            _log.Warning("Report {ReportId} from {Sender} rejected: it is not the reporter this device reports for", m.ReportId, Sender.Path);
+            Sender.Tell(ReportCompleted.Failed(m.ReportId, ReportErrors.Invalid, $"{Sender.Path} is not the reporter this device reports for"));
+            return;
+        }
         if (_runningReport is not null)
         {
             _log.Warning("Report {ReportId} rejected: report {Running} is still running", m.ReportId, _runningReport);

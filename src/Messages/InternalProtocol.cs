@@ -96,3 +96,18 @@ internal sealed record ZoneWalkStep(
 
 /// <summary>A walk command the zone refused (wrong pass, wrong batch, wrong blocks, wrong sender). Nothing changed.</summary>
 internal sealed record ZoneWalkRejected(string Zone, long PassId, long BatchId, string Reason) : IInternalZoneReply;
+
+// ---- Between the reporter and a device actor ----
+
+/// <summary>
+/// From a reporter that attached the device: report for me only. A device actor takes it from that reporter
+/// itself, and only while it reports for no other live reporter; plain device actors of an application ignore it.
+/// </summary>
+internal sealed record DeviceOwner(IActorRef Reporter);
+
+/// <summary>From the device's reporter, once it was detached: the device reports for no one until claimed again.</summary>
+internal sealed record DeviceReleased
+{
+    public static readonly DeviceReleased Instance = new();
+    private DeviceReleased() { }
+}

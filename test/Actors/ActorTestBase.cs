@@ -28,6 +28,17 @@ public abstract class ActorTestBase : Akka.TestKit.Xunit2.TestKit
 
     protected TestScheduler Clock => (TestScheduler)Sys.Scheduler;
 
+    /// <summary>
+    /// A probe that, when it plays a device, does not see the reporter's claim and release: those are for
+    /// device actors, and a probe's tests expect the reports themselves.
+    /// </summary>
+    protected new TestProbe CreateTestProbe(string? name = null)
+    {
+        var probe = base.CreateTestProbe(name!);
+        probe.IgnoreMessages(m => m is DeviceOwner || m is DeviceReleased);
+        return probe;
+    }
+
     protected static readonly TimeSpan Delay = TimeSpan.FromSeconds(2);
 
     /// <summary>One 16 MiB zone (4096 pages, order-10 aligned) with the first <paramref name="allocatedPages"/> pages in use.</summary>

@@ -64,6 +64,14 @@ public class DeviceActorTests(ITestOutputHelper output) : ActorTestBase(output)
     private IActorRef Device(IPageReportHandler handler, TimeSpan? timeout = null) =>
         Sys.ActorOf(PageReporting.DeviceProps(handler, timeout ?? HandlerTimeout));
 
+    /// <summary>A device that reports for the test actor, as it would for the reporter that registered it.</summary>
+    private IActorRef ClaimedDevice(IPageReportHandler handler, TimeSpan? timeout = null)
+    {
+        var device = Device(handler, timeout);
+        device.Tell(new DeviceOwner(TestActor));
+        return device;
+    }
+
     private void AwaitCalls(Func<int> calls, int count) =>
         AwaitCondition(() => calls() >= count, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(10));
 
@@ -87,7 +95,7 @@ public class DeviceActorTests(ITestOutputHelper output) : ActorTestBase(output)
     public void R16_handler_success_answers_ReportCompleted_Ok()
     {
         var handler = new InstantHandler();
-        var device = Device(handler);
+        var device = ClaimedDevice(handler);
         device.Tell(new ReportPages(7, TwoBlocks));
         Assert.Equal(ReportCompleted.Ok(7), ExpectMsg<ReportCompleted>());
         Assert.Equal(TwoBlocks, Assert.Single(handler.Reports));
@@ -97,7 +105,7 @@ public class DeviceActorTests(ITestOutputHelper output) : ActorTestBase(output)
     public void R16_handler_error_code_answers_failed_with_that_code()
     {
         var handler = new FuncHandler((_, _) => Task.FromResult(ReportOutcome.Error(42)));
-        var device = Device(handler);
+        var device = ClaimedDevice(handler);
         device.Tell(new ReportPages(3, TwoBlocks));
         var answer = ExpectMsg<ReportCompleted>();
         Assert.Equal(3, answer.ReportId);
@@ -110,7 +118,7 @@ public class DeviceActorTests(ITestOutputHelper output) : ActorTestBase(output)
     public void R16_handler_that_throws_synchronously_fails_the_report_Faulted()
     {
         var handler = new FuncHandler((_, _) => throw new InvalidOperationException("sync boom"));
-        var device = Device(handler);
+        var device = ClaimedDevice(handler);
         device.Tell(new ReportPages(1, TwoBlocks));
         var answer = ExpectMsg<ReportCompleted>();
         Assert.False(answer.Success);
@@ -131,7 +139,7 @@ public class DeviceActorTests(ITestOutputHelper output) : ActorTestBase(output)
             await Task.Yield();
             throw new IOException("async boom");
         });
-        var device = Device(handler);
+        var device = ClaimedDevice(handler);
         device.Tell(new ReportPages(1, TwoBlocks));
         var answer = ExpectMsg<ReportCompleted>();
         Assert.Equal(1, answer.ReportId);
@@ -144,7 +152,7 @@ public class DeviceActorTests(ITestOutputHelper output) : ActorTestBase(output)
     public void R16_handler_that_never_answers_times_out_and_its_late_answer_is_ignored()
     {
         var handler = new PendingHandler();
-        var device = Device(handler);
+        var device = ClaimedDevice(handler);
         device.Tell(new ReportPages(9, TwoBlocks));
         AwaitCalls(() => handler.Calls, 1); // the handler runs after the timeout timer is armed
 
@@ -173,7 +181,7 @@ public class DeviceActorTests(ITestOutputHelper output) : ActorTestBase(output)
     public void R14_second_report_while_one_runs_is_rejected_Busy()
     {
         var handler = new PendingHandler();
-        var device = Device(handler);
+        var device = ClaimedDevice(handler);
         device.Tell(new ReportPages(1, TwoBlocks));
         AwaitCalls(() => handler.Calls, 1);
 
@@ -194,7 +202,7 @@ public class DeviceActorTests(ITestOutputHelper output) : ActorTestBase(output)
     public void R16_empty_scatterlist_or_one_without_an_end_mark_is_rejected_Invalid()
     {
         var handler = new InstantHandler();
-        var device = Device(handler);
+        var device = ClaimedDevice(handler);
 
         device.Tell(new ReportPages(1, new Scatterlist(ImmutableArray<ScatterEntry>.Empty)));
         var empty = ExpectMsg<ReportCompleted>();

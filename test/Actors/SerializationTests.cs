@@ -151,6 +151,7 @@ public class SerializationTests(ITestOutputHelper output) : ActorTestBase(output
     {
         var handler = new InstantHandler(2);
         var device = Sys.ActorOf(PageReporting.DeviceProps(handler, TimeSpan.FromSeconds(5)));
+        device.Tell(new DeviceOwner(TestActor));
         var pages = Scatterlist.FromBlocks([new Block(0, 10), new Block(1024, 9)]);
 
         device.Tell(new ReportPages(1, pages));
@@ -177,7 +178,7 @@ public class SerializationTests(ITestOutputHelper output) : ActorTestBase(output
             new AttachDevice(a, 9), new DeviceAttached(a),
             new DetachDevice(a), new DeviceDetached(a),
             new ChangeReportingOrder(5), new ReportingOrderChanged(5),
-            new ZoneOwners(a, b), new ReporterOwner(b),
+            new ZoneOwners(a, b), new ReporterOwner(b), new DeviceOwner(a), DeviceReleased.Instance,
             new EnableNotification(a, 9), DisableNotification.Instance,
             new BeginZoneWalk(1, 9, 32), new CompleteZoneReport(1, 2, batch, true), new AbandonZoneWalk(1),
             new ZoneWalkStep(1, "Z", 2, batch, true, ZoneWalkEnd.None, true, 3),

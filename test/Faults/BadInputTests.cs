@@ -180,6 +180,7 @@ public class BadInputTests(ITestOutputHelper output) : FaultTestBase(output)
     public void Device_actor_rejects_a_report_without_pages_explicitly()
     {
         var device = DeviceActor(new InstantHandler());
+        device.Tell(new DeviceOwner(TestActor));
         device.Tell(new ReportPages(1, null!));
         var answer = ExpectMsg<ReportCompleted>();
         Assert.False(answer.Success);

@@ -107,6 +107,7 @@ public class StrangerTests(ITestOutputHelper output) : FaultTestBase(output)
     public void R16_a_report_with_a_default_scatterlist_is_answered_invalid_not_a_crash()
     {
         var device = DeviceActor(new InstantHandler());
+        device.Tell(new DeviceOwner(TestActor));
         device.Tell(new ReportPages(1, new Scatterlist(default(ImmutableArray<ScatterEntry>))));
         var answer = ExpectMsg<ReportCompleted>();
         Assert.False(answer.Success);

@@ -161,13 +161,27 @@ public sealed partial class ZoneFreeArea
         return _listLengths[list] - _listReported[list];
     }
 
+    /// <summary>
+    /// The largest zone: the model keeps 9 bytes of state per page, so 2^28 pages (1 TiB) take 2.3 GiB;
+    /// beyond it a zone would fail with out-of-memory instead of a clear error.
+    /// </summary>
+    public const long MaxZonePages = 1L << 28;
+
+    /// <summary>
+    /// Pfns end below 2^40: every address (pfn &lt;&lt; 12) then fits x86-64's 52-bit physical address
+    /// space, and no address handed to a device wraps around.
+    /// </summary>
+    public const long MaxEndPfn = 1L << 40;
+
     /// <summary>Returns why a zone description is unusable, or null if it is fine.</summary>
     public static string? Validate(ZoneSpec spec)
     {
         if (string.IsNullOrWhiteSpace(spec.Name)) return "name is empty";
         if (spec.StartPfn < 0) return $"startPfn {spec.StartPfn} is negative";
         if (spec.Pages <= 0) return $"pages {spec.Pages} must be positive";
-        if (spec.Pages > int.MaxValue) return $"pages {spec.Pages} is more than {int.MaxValue} (8 TiB) per zone";
+        if (spec.Pages > MaxZonePages) return $"pages {spec.Pages} is more than {MaxZonePages} (1 TiB) per zone";
+        if (spec.StartPfn > MaxEndPfn - spec.Pages)
+            return $"startPfn {spec.StartPfn} + pages {spec.Pages} ends beyond pfn {MaxEndPfn} (a 52-bit physical address)";
         if (spec.FreePages < 0 || spec.FreePages > spec.Pages) return $"freePages {spec.FreePages} is not within 0..{spec.Pages}";
         if (spec.ReservedPages < 0 || spec.ReservedPages + spec.FreePages > spec.Pages)
             return $"reservedPages {spec.ReservedPages} does not fit beside {spec.FreePages} free pages in {spec.Pages}";
@@ -175,6 +189,8 @@ public sealed partial class ZoneFreeArea
         if (w is null) return "watermarks are missing";
         if (w.Min < 0 || w.Low < w.Min || w.High < w.Low)
             return $"watermarks must satisfy 0 <= min <= low <= high (got {w.Min}, {w.Low}, {w.High})";
+        if (w.High > spec.Pages)
+            return $"watermarks: high {w.High} is more than the zone's {spec.Pages} pages";
         if (spec.Kernel is { } kernel)
         {
             if (kernel.Profile is null) return "kernel profile is missing";
