@@ -250,9 +250,22 @@ public sealed class ScenarioWorkload : IWorkload
     private List<(int Zone, Block Block)> TakeHeld(string id, List<int> indexes)
     {
         var held = _held[id];
-        var taken = indexes.Select(i => held[i]).ToList();
-        var remove = indexes.ToHashSet();
-        _held[id] = held.Where((_, index) => !remove.Contains(index)).ToList();
+        var taken = new List<(int Zone, Block Block)>(indexes.Count);
+        foreach (var index in indexes) taken.Add(held[index]);
+        // Drop the taken ones in place, keeping the others in their order (no fresh list per round).
+        var removed = Marks(held.Count);
+        foreach (var index in indexes) removed[index] = true;
+        var kept = 0;
+        for (var index = 0; index < held.Count; index++)
+        {
+            if (removed[index])
+            {
+                removed[index] = false;
+                continue;
+            }
+            held[kept++] = held[index];
+        }
+        held.RemoveRange(kept, held.Count - kept);
         return taken;
     }
 
