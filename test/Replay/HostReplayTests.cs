@@ -3,6 +3,7 @@ using PageReportingActors.Host.Replay;
 using PageReportingActors.Host.Simulation;
 using PageReportingActors.Memory;
 using PageReportingActors.Replay;
+using PageReportingActors.Host.Measurement;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -17,26 +18,25 @@ public sealed class HostReplayTests(ITestOutputHelper output)
     [Fact]
     public void Reference_trace_through_the_host_gives_the_measured_drops()
     {
-        using var caseJson = JsonDocument.Parse(File.ReadAllText(ReplayKit.DataPath("case.json")));
-        var trigger = caseJson.RootElement.GetProperty("trigger").GetDouble();
-        var from = caseJson.RootElement.GetProperty("from").GetDouble();
-        var guest = ReplayGuest.LoadFile(ReplayKit.DataPath(caseJson.RootElement.GetProperty("guest").GetString()!));
+        var @case = MeasurementCase.Load(ReplayKit.DataPath("case.json"));
+        var guest = ReplayGuest.LoadFile(ReplayKit.DataPath(@case.Guest!));
         var snapshot = KpageflagsSnapshot.Load(ReplayKit.KpageflagsPath, guest.Scenario.Zones.Max(z => z.StartPfn + z.Pages));
 
         var result = ReplayRunner.Run(guest, () => TraceReader.Open(ReplayKit.TracePath), snapshot,
             new RunOptions(TimeSpan.FromMilliseconds(50), Path.GetTempPath()));
 
-        var comparison = DropComparison.Compare(
-            result.Timeline.Select(r => (r.T, r.HostResidentBytes / (double)(1 << 20))),
-            DropComparison.ReadMeasured(ReplayKit.DataPath("measured.csv")), trigger, from);
+        var comparison = MeasurementComparison.Compare(
+            MeasurementComparison.ReadMeasured(ReplayKit.DataPath("measured.csv")),
+            result.Timeline.Select(r => new ResidentSample(r.T, r.HostResidentBytes / (double)(1 << 20))).ToList(),
+            @case.Trigger, @case.From);
         var replay = result.Replay!;
         output.WriteLine($"passes {result.Summary.Passes} reports {result.Summary.ReportCalls} messages {replay.Messages} waited {replay.WaitedForDevice} wall {result.Summary.WallSeconds:0.00}s");
-        output.WriteLine("replayed: " + DropComparison.Describe(comparison.Run));
-        output.WriteLine("measured: " + DropComparison.Describe(comparison.Measured));
-        foreach (var miss in comparison.Misses) output.WriteLine("miss: " + miss);
+        output.WriteLine("replayed: " + string.Join("  ", comparison.Run.Select(d => $"{d.T:0.00}s/{d.Mib:0.0}")));
+        output.WriteLine("measured: " + string.Join("  ", comparison.Measured.Select(d => $"{d.T:0.00}s/{d.Mib:0.0}")));
+        foreach (var problem in comparison.Problems) output.WriteLine("miss: " + problem);
 
         Assert.Equal(10, comparison.Measured.Count);
-        Assert.True(comparison.Matches, string.Join("; ", comparison.Misses));
+        Assert.True(comparison.Matches, string.Join("; ", comparison.Problems));
         // Every event of the trace up to the guest's stop was read and applied by a zone; none lost.
         Assert.Equal(652_710, replay.TotalEvents);
         Assert.Equal(0, replay.Malformed);
