@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using PageReportingActors.Host.Output;
 using ScottPlot;
 
 namespace PageReportingActors.Host.Fleet;
@@ -76,7 +77,7 @@ public static class FleetOutput
             foreach (var row in result.Timeline)
             {
                 w.WriteStartObject();
-                Seconds(w, "t", row.T);
+                ReportJsonWriter.Seconds(w, "t", row.T);
                 w.WriteNumber("guests", row.Guests);
                 w.WriteNumber("freeBytes", row.FreeBytes);
                 w.WriteNumber("reportedBytes", row.ReportedBytes);
@@ -97,15 +98,13 @@ public static class FleetOutput
             else w.WriteNull("overcommitRatio");
             if (s.Fits is { } fits) w.WriteBoolean("fits", fits);
             else w.WriteNull("fits");
-            Seconds(w, "guestSeconds", s.GuestSeconds);
-            Seconds(w, "wallSeconds", s.WallSeconds);
+            ReportJsonWriter.Seconds(w, "guestSeconds", s.GuestSeconds);
+            ReportJsonWriter.Seconds(w, "wallSeconds", s.WallSeconds);
             w.WriteEndObject();
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
-
-    private static void Seconds(Utf8JsonWriter w, string name, double seconds) => w.WriteNumber(name, Math.Round(seconds, 3));
 
     public static string ToCsv(IReadOnlyList<FleetTimelineRow> rows)
     {

@@ -139,7 +139,8 @@ public static class ReportJsonWriter
         return rounded.ToString("0.0#####", CultureInfo.InvariantCulture);
     }
 
-    private static void Seconds(Utf8JsonWriter w, string name, double seconds)
+    /// <summary>A property of seconds as <see cref="FormatSeconds"/> writes it; every JSON output of the host uses it.</summary>
+    internal static void Seconds(Utf8JsonWriter w, string name, double seconds)
     {
         w.WritePropertyName(name);
         w.WriteRawValue(FormatSeconds(seconds), skipInputValidation: true);

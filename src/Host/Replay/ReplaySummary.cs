@@ -75,8 +75,7 @@ public static class ReplaySummaryWriter
             w.WriteString("kind", ReplaySummary.NameOf(e.Kind));
             w.WriteString("event", TraceEvent.NameOf(e.Event));
             w.WriteNumber("line", e.Line);
-            w.WritePropertyName("t");
-            w.WriteRawValue(Output.ReportJsonWriter.FormatSeconds(e.Seconds), skipInputValidation: true);
+            Output.ReportJsonWriter.Seconds(w, "t", e.Seconds);
             w.WriteNumber("pfn", e.Pfn);
             w.WriteNumber("order", e.Order);
             w.WriteString("model", e.Model);
