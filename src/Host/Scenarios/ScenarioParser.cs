@@ -55,26 +55,22 @@ public static class ScenarioParser
         {
             throw new ScenarioException(path, string.Create(CultureInfo.InvariantCulture, $"is not UTF-8 text (byte {e.Index} of the file)"));
         }
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(utf8, DocumentOptions);
-        }
-        catch (JsonException e)
-        {
-            throw new ScenarioException("", SyntaxProblem(e));
-        }
-        using (document)
-            return Parse(document.RootElement);
+        return ParseDocument(() => JsonDocument.Parse(utf8, DocumentOptions));
     }
 
     public static Scenario Parse(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
+        return ParseDocument(() => JsonDocument.Parse(json, DocumentOptions));
+    }
+
+    /// <summary>A JSON syntax error is one line naming where; a document that parses is read as a scenario.</summary>
+    private static Scenario ParseDocument(Func<JsonDocument> parse)
+    {
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(json, DocumentOptions);
+            document = parse();
         }
         catch (JsonException e)
         {
