@@ -15,7 +15,7 @@ public class OutputWriterTests
     {
         using var doc = JsonDocument.Parse(ReportJsonWriter.ToJson(FakeRuns.Result()));
         var root = doc.RootElement;
-        Assert.Equal(["scenario", "seed", "settings", "reports", "passes", "timeline", "shortfalls", "warnings", "summary"], Names(root));
+        Assert.Equal(["scenario", "seed", "settings", "reports", "passes", "timeline", "shortfalls", "warnings", "summary", "cost"], Names(root));
         Assert.Equal("1 GiB guest frees 512 MiB", root.GetProperty("scenario").GetString());
         Assert.Equal(1, root.GetProperty("seed").GetInt32());
         Assert.Equal(["reportingOrder", "delaySeconds", "capacity"], Names(root.GetProperty("settings")));
@@ -27,7 +27,11 @@ public class OutputWriterTests
         Assert.False(root.GetProperty("reports")[1].GetProperty("ok").GetBoolean());
 
         Assert.Equal(["start", "end", "reports", "reportedBytes"], Names(root.GetProperty("passes")[0]));
-        Assert.Equal(["t", "freeBytes", "pcpBytes", "reportedBytes", "isolatedBytes", "hostResidentBytes"], Names(root.GetProperty("timeline")[0]));
+        Assert.Equal(["t", "freeBytes", "pcpBytes", "reportedBytes", "isolatedBytes", "hostResidentBytes", "hostFaults", "refaults"],
+            Names(root.GetProperty("timeline")[0]));
+        Assert.Equal(0, root.GetProperty("timeline")[99].GetProperty("hostFaults").GetInt64());
+        Assert.Equal(131_072, root.GetProperty("timeline")[100].GetProperty("hostFaults").GetInt64());
+        Assert.Equal(60_000, root.GetProperty("timeline")[100].GetProperty("refaults").GetInt64());
         Assert.Equal(351, root.GetProperty("timeline").GetArrayLength());
         Assert.Equal(["t", "id", "requestedBytes", "allocatedBytes", "reason"], Names(root.GetProperty("shortfalls")[0]));
         Assert.Equal(
@@ -35,6 +39,18 @@ public class OutputWriterTests
              "hostResidentStartBytes", "hostResidentPeakBytes", "hostResidentEndBytes"],
             Names(root.GetProperty("summary")));
         Assert.Equal(1_600_000_000, root.GetProperty("summary").GetProperty("hostResidentPeakBytes").GetInt64());
+
+        var cost = root.GetProperty("cost");
+        Assert.Equal(
+            ["backing", "discard", "hostPageBytes", "reportCalls", "entries", "discardedBytes", "ignoredEntries", "ignoredBytes",
+             "hostFaults", "refaults", "refaultBytes", "splitFrames", "hostCpuSeconds", "unitCosts"],
+            Names(cost));
+        Assert.Equal("4KiB", cost.GetProperty("backing").GetString());
+        Assert.Equal(245_760_000, cost.GetProperty("refaultBytes").GetInt64());
+        Assert.Equal(0.5, cost.GetProperty("hostCpuSeconds").GetDouble());
+        Assert.Equal(["source", "fault4KiBSeconds", "faultHuge2MiBSeconds", "discard128KiBSeconds", "discard2MiBSeconds"],
+            Names(cost.GetProperty("unitCosts")));
+        Assert.Equal(3.2e-6, cost.GetProperty("unitCosts").GetProperty("fault4KiBSeconds").GetDouble());
     }
 
     [Fact]
@@ -73,9 +89,10 @@ public class OutputWriterTests
     {
         var writer = new StringWriter();
         TimelineCsvWriter.Write(
-            [new TimelineRow(0, 1, 2, 3, 4) { PcpBytes = 9 }, new TimelineRow(17.0015, 10, 20, 30, 40) { PcpBytes = 90 }, new TimelineRow(600.1, 5, 6, 7, 8)], writer);
+            [new TimelineRow(0, 1, 2, 3, 4) { PcpBytes = 9 }, new TimelineRow(17.0015, 10, 20, 30, 40) { PcpBytes = 90, Host = FakeRuns.Host(40) with { HostFaults = 7, Refaults = 3 } },
+             new TimelineRow(600.1, 5, 6, 7, 8)], writer);
         Assert.Equal(
-            "t,freeBytes,pcpBytes,reportedBytes,isolatedBytes,hostResidentBytes\n0.000,1,9,2,3,4\n17.002,10,90,20,30,40\n600.100,5,0,6,7,8\n",
+            "t,freeBytes,pcpBytes,reportedBytes,isolatedBytes,hostResidentBytes,hostFaults,refaults\n0.000,1,9,2,3,4,0,0\n17.002,10,90,20,30,40,7,3\n600.100,5,0,6,7,8,0,0\n",
             writer.ToString());
     }
 

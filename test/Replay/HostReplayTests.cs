@@ -1,6 +1,7 @@
 using System.Text.Json;
 using PageReportingActors.Host.Replay;
 using PageReportingActors.Host.Simulation;
+using PageReportingActors.Hypervisor;
 using PageReportingActors.Memory;
 using PageReportingActors.Replay;
 using PageReportingActors.Host.Measurement;
@@ -15,11 +16,31 @@ namespace PageReportingActors.Tests.Replay;
 /// </summary>
 public sealed class HostReplayTests(ITestOutputHelper output)
 {
+    /// <summary>
+    /// The trace's allocations are the guest's writes: on either backing the drops match. The program
+    /// writes 512 MiB: on 4 KiB pages that is one fault per 4 KiB page not yet resident, on thp one per
+    /// 2 MiB frame (and one per 4 KiB page of the frames its order-5 reports split). It frees what it
+    /// wrote and nothing writes a reported page again before the stop, so no fault is a refault.
+    /// </summary>
     [Fact]
-    public void Reference_trace_through_the_host_gives_the_measured_drops()
+    public void Reference_trace_through_the_host_gives_the_measured_drops_on_4KiB_and_on_thp()
+    {
+        var small = Replay(HostBacking.Pages4KiB).Host!;
+        var thp = Replay(HostBacking.Thp).Host!;
+
+        Assert.InRange(small.HostFaults * 4096, 256L << 20, 1L << 30);
+        Assert.True(thp.HostFaults * 20 < small.HostFaults, $"thp {thp.HostFaults} faults, 4KiB {small.HostFaults}");
+        Assert.True(thp.SplitFrames > 0, "order-5 entries split frames");
+        Assert.Equal(0, small.SplitFrames);
+        Assert.Equal((0L, 0L), (small.Refaults, thp.Refaults));
+        Assert.Equal(small.DiscardedBytes, thp.DiscardedBytes);
+    }
+
+    private RunResult Replay(HostBacking backing)
     {
         var @case = MeasurementCase.Load(ReplayKit.DataPath("case.json"));
         var guest = ReplayGuest.LoadFile(ReplayKit.DataPath(@case.Guest!));
+        guest = guest with { Scenario = guest.Scenario with { Host = guest.Scenario.Host with { Backing = backing } } };
         var snapshot = KpageflagsSnapshot.Load(ReplayKit.KpageflagsPath, guest.Scenario.Zones.Max(z => z.StartPfn + z.Pages));
 
         var result = ReplayRunner.Run(guest, () => TraceReader.Open(ReplayKit.TracePath), snapshot,
@@ -45,6 +66,10 @@ public sealed class HostReplayTests(ITestOutputHelper output)
         // Fewer messages than events by far: batched up to the next thing due on the clock.
         Assert.InRange(replay.Messages, 1, replay.TotalEvents / 10);
         Assert.Contains(result.Timeline, r => r.PcpBytes > 0);
+        Assert.Equal(backing, result.Host!.Backing);
+        Assert.Equal(result.Summary.ReportedBytes, result.Host.DiscardedBytes);
+        Assert.Equal(result.Timeline[^1].HostFaults, result.Host.HostFaults);
+        return result;
     }
 
     [Fact]

@@ -79,7 +79,7 @@ public sealed class ReplayCommandTests : IDisposable
         Assert.Equal(7.3, reports[1], 6);
         Assert.Equal(2, reports.Count);
         var rows = File.ReadAllLines(Path.Combine(_dir, "out", "timeline.csv"));
-        Assert.Equal("t,freeBytes,pcpBytes,reportedBytes,isolatedBytes,hostResidentBytes", rows[0]);
+        Assert.Equal("t,freeBytes,pcpBytes,reportedBytes,isolatedBytes,hostResidentBytes,hostFaults,refaults", rows[0]);
         long Resident(int second) => long.Parse(rows[1 + second].Split(',')[5], CultureInfo.InvariantCulture);
         // The page taken while lent becomes resident when its batch came back at 3 s; the other one once its user had it.
         Assert.Equal(4096L * 4096, Resident(2));

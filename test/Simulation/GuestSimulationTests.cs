@@ -1,6 +1,7 @@
 using Akka.Actor;
 using PageReportingActors.Host.Scenarios;
 using PageReportingActors.Host.Simulation;
+using PageReportingActors.Hypervisor;
 using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 using Xunit;
@@ -83,24 +84,10 @@ public sealed class GuestSimulationTests
     }
 
     [Fact]
-    public void Hypervisor_counts_each_page_once_and_keeps_the_peak()
-    {
-        var zones = new[] { new ZoneSpec("DMA", 0, 4096, 3808, new Watermarks(178, 222, 266)) };
-        var hypervisor = new HypervisorModel(zones);
-        Assert.Equal(288, hypervisor.StartResidentPages);
-        hypervisor.MarkResident(new Block(512, 9));
-        hypervisor.MarkResident(new Block(512, 8));
-        Assert.Equal(288 + 512, hypervisor.ResidentPages);
-        hypervisor.Discard(512, 1024);
-        Assert.Equal(288, hypervisor.ResidentPages);
-        Assert.Equal(288 + 512, hypervisor.PeakResidentPages);
-    }
-
-    [Fact]
     public void Balloon_device_fails_the_calls_the_scenario_names()
     {
         var device = new DeviceModel(null, TimeSpan.FromMilliseconds(1), new HashSet<int> { 2, 3 }, FailEvery: 10);
-        var balloon = new BalloonDeviceModel(device, new HypervisorModel([new ZoneSpec("DMA", 0, 4096, 3808, new Watermarks(178, 222, 266))]),
+        var balloon = new BalloonDeviceModel(device, new HostMemory([new ZoneSpec("DMA", 0, 4096, 3808, new Watermarks(178, 222, 266))], HostSettings.Default),
             new VirtualTimeScheduler(Akka.Configuration.Config.Empty, Akka.Event.NoLogger.Instance));
         Assert.Equal([2, 3, 10, 20, 30], Enumerable.Range(1, 30).Where(balloon.Fails));
     }

@@ -1,6 +1,7 @@
 using PageReportingActors.Host.Measurement;
 using PageReportingActors.Host.Scenarios;
 using PageReportingActors.Host.Simulation;
+using PageReportingActors.Hypervisor;
 using System.Globalization;
 using Xunit;
 using Xunit.Abstractions;
@@ -22,20 +23,21 @@ public sealed class ReferenceDropsTests(ITestOutputHelper output) : IDisposable
 
     /// <summary>Runs a reference case's scenario and compares it with its measurement.</summary>
     internal static async Task<(DropComparison Comparison, RunResult Run, MeasurementCase Case, IReadOnlyList<ResidentSample> Measured)> RunCase(
-        string name, double dropFloorMib, string outDir)
+        string name, double dropFloorMib, string outDir, HostBacking? backing = null)
     {
         var dir = CaseDir(name);
         var @case = MeasurementCase.Load(Path.Combine(dir, "case.json"));
         var scenario = ScenarioParser.ParseFile(Path.Combine(dir, @case.Scenario!));
+        if (backing is { } b) scenario = scenario with { Host = scenario.Host with { Backing = b } };
         var run = await ScenarioRunner.RunAsync(scenario, new RunOptions(TimeSpan.FromMilliseconds(50), outDir));
         var measured = MeasurementComparison.ReadMeasured(Path.Combine(dir, "measured.csv"));
         var runSeries = run.Timeline.Select(r => new ResidentSample(r.T, r.HostResidentBytes / (double)(1 << 20))).ToList();
         return (MeasurementComparison.Compare(measured, runSeries, @case.Trigger, @case.From, dropFloorMib), run, @case, measured);
     }
 
-    private async Task<DropComparison> Hold(string name, double floor)
+    private async Task<DropComparison> Hold(string name, double floor, HostBacking? backing = null)
     {
-        var (comparison, _, _, _) = await RunCase(name, floor, _dir);
+        var (comparison, _, _, _) = await RunCase(name, floor, _dir, backing);
         output.WriteLine("measured: " + string.Join("  ", comparison.Measured.Select(d => $"{d.T:0.00}s/{d.Mib:0.0}")));
         output.WriteLine("run:      " + string.Join("  ", comparison.Run.Select(d => $"{d.T:0.00}s/{d.Mib:0.0}")));
         output.WriteLine($"sum: measured {comparison.MeasuredSumMib:0.0}, run {comparison.RunSumMib:0.0}");
@@ -88,6 +90,35 @@ public sealed class ReferenceDropsTests(ITestOutputHelper output) : IDisposable
         if (comparison.Run.Count == 11) Assert.True(comparison.Run[^1].Mib <= 8.0 + 1e-9, $"extra drop {comparison.Run[^1]}");
         var tolerance = Math.Max(0.05 * comparison.MeasuredSumMib, 8);
         Assert.InRange(comparison.RunSumMib, comparison.MeasuredSumMib - tolerance, comparison.MeasuredSumMib + tolerance);
+    }
+
+    /// <summary>
+    /// The real guests ran on a host whose THP is <c>madvise</c>, so their RAM was on 2 MiB frames:
+    /// with <c>thp</c> the drops still match (order 9 and 10 reports discard whole frames; the order-5
+    /// case's 128 KiB entries split frames and free their own pages).
+    /// </summary>
+    [Theory]
+    [InlineData("qemu-1g-free512", 12.0, 2)]
+    [InlineData("qemu612-1g-free512", 8.0, 2)]
+    public async Task The_drops_match_on_a_thp_host_too(string name, double floor, int drops)
+    {
+        var comparison = await Hold(name, floor, HostBacking.Thp);
+        Assert.Equal(drops, comparison.Measured.Count);
+        Assert.True(comparison.Matches, string.Join("; ", comparison.Problems));
+    }
+
+    /// <summary>The order-5 case on <c>thp</c>: what holds of it on 4KiB (above) holds on 2 MiB frames, and its reports split frames.</summary>
+    [Fact]
+    public async Task The_order_5_case_matches_its_measured_drops_on_a_thp_host_too()
+    {
+        var (comparison, run, _, _) = await RunCase("qemu612-1g-half256-o5", 8, _dir, HostBacking.Thp);
+        Assert.Equal(10, comparison.Measured.Count);
+        Assert.InRange(comparison.Run.Count, 10, 11);
+        Assert.All(comparison.Pairs, pair => Assert.True(pair.Ok, $"run {pair.Run} against measured {pair.Measured}"));
+        if (comparison.Run.Count == 11) Assert.True(comparison.Run[^1].Mib <= 8.0 + 1e-9, $"extra drop {comparison.Run[^1]}");
+        var tolerance = Math.Max(0.05 * comparison.MeasuredSumMib, 8);
+        Assert.InRange(comparison.RunSumMib, comparison.MeasuredSumMib - tolerance, comparison.MeasuredSumMib + tolerance);
+        Assert.True(run.Host!.SplitFrames > 0, "128 KiB entries split 2 MiB frames");
     }
 
     /// <summary>

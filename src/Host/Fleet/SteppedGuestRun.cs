@@ -7,7 +7,7 @@ namespace PageReportingActors.Host.Fleet;
 /// <see cref="AdvanceTo"/> moves the guest's <see cref="GuestSimulation"/> forward to that instant
 /// and samples it, so a node holds only each running guest's live state, never a run's worth of
 /// samples. "Without reporting" comes from the same run: the hypervisor model keeps every page the
-/// guest has written (<see cref="HypervisorModel.WrittenPages"/>).
+/// guest has written (<see cref="Hypervisor.HostMemory.WithoutReportingBytes"/>).
 /// </summary>
 /// <remarks>
 /// The guest runs on its own clock from 0: fleet time t is guest time t - start, the same run as
@@ -57,7 +57,7 @@ public sealed class SteppedGuestRun : IGuestRun
     private static GuestSample Take(GuestSimulation simulation)
     {
         var row = TimelineSampler.Sample(simulation.Guest);
-        return new GuestSample(true, row.FreeBytes, row.ReportedBytes, row.HostResidentBytes, simulation.Guest.Hypervisor.WrittenBytes);
+        return new GuestSample(true, row.FreeBytes, row.ReportedBytes, row.HostResidentBytes, row.Host!.WithoutReportingBytes);
     }
 
     private void Finish(GuestSimulation simulation)

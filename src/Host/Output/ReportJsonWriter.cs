@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using PageReportingActors.Host.Simulation;
+using PageReportingActors.Hypervisor;
 
 namespace PageReportingActors.Host.Output;
 
@@ -86,6 +87,8 @@ public static class ReportJsonWriter
             w.WriteNumber("reportedBytes", row.ReportedBytes);
             w.WriteNumber("isolatedBytes", row.IsolatedBytes);
             w.WriteNumber("hostResidentBytes", row.HostResidentBytes);
+            w.WriteNumber("hostFaults", row.HostFaults);
+            w.WriteNumber("refaults", row.Refaults);
             w.WriteEndObject();
         }
         w.WriteEndArray();
@@ -122,8 +125,34 @@ public static class ReportJsonWriter
         w.WriteNumber("hostResidentEndBytes", m.HostResidentEndBytes);
         w.WriteEndObject();
 
+        if (result.Host is { } host) WriteCost(w, host);
+
         w.WriteEndObject();
         w.Flush();
+    }
+
+    /// <summary>report.json's <c>cost</c>: what the host did for the guest and the CPU it took, at the unit costs given.</summary>
+    private static void WriteCost(Utf8JsonWriter w, HostSnapshot host)
+    {
+        w.WriteStartObject("cost");
+        w.WriteString("backing", host.BackingName);
+        w.WriteString("discard", host.DiscardInhibited ? "inhibited" : "on");
+        w.WriteNumber("hostPageBytes", host.HostPageBytes);
+        w.WriteNumber("reportCalls", host.ReportCalls);
+        w.WriteNumber("entries", host.Entries);
+        w.WriteNumber("discardedBytes", host.DiscardedBytes);
+        w.WriteNumber("ignoredEntries", host.IgnoredEntries);
+        w.WriteNumber("ignoredBytes", host.IgnoredBytes);
+        w.WriteNumber("hostFaults", host.HostFaults);
+        w.WriteNumber("refaults", host.Refaults);
+        w.WriteNumber("refaultBytes", host.RefaultBytes);
+        w.WriteNumber("splitFrames", host.SplitFrames);
+        Seconds(w, "hostCpuSeconds", host.HostCpuSeconds);
+        w.WriteStartObject("unitCosts");
+        w.WriteString("source", host.UnitCosts.Source);
+        foreach (var (name, seconds) in host.UnitCosts.Figures()) w.WriteNumber(name, seconds);
+        w.WriteEndObject();
+        w.WriteEndObject();
     }
 
     /// <summary>

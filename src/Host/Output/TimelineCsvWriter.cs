@@ -7,7 +7,7 @@ namespace PageReportingActors.Host.Output;
 public static class TimelineCsvWriter
 {
     public const string FileName = "timeline.csv";
-    public const string Header = "t,freeBytes,pcpBytes,reportedBytes,isolatedBytes,hostResidentBytes";
+    public const string Header = "t,freeBytes,pcpBytes,reportedBytes,isolatedBytes,hostResidentBytes,hostFaults,refaults";
 
     /// <summary>Writes the file whole or not at all (<see cref="AtomicFile"/>).</summary>
     public static void WriteFile(IReadOnlyList<TimelineRow> rows, string path) => AtomicFile.Write(path, temporary => WriteInPlace(rows, temporary));
@@ -28,7 +28,7 @@ public static class TimelineCsvWriter
         foreach (var r in rows)
         {
             writer.Write(string.Create(CultureInfo.InvariantCulture,
-                $"{r.T:0.000},{r.FreeBytes},{r.PcpBytes},{r.ReportedBytes},{r.IsolatedBytes},{r.HostResidentBytes}"));
+                $"{r.T:0.000},{r.FreeBytes},{r.PcpBytes},{r.ReportedBytes},{r.IsolatedBytes},{r.HostResidentBytes},{r.HostFaults},{r.Refaults}"));
             writer.Write('\n');
         }
         writer.Flush();

@@ -1,27 +1,27 @@
 using Akka.Actor;
-using PageReportingActors.Host.Simulation;
+using PageReportingActors.Hypervisor;
 using PageReportingActors.Messages;
 
 namespace PageReportingActors.Host.Replay;
 
 /// <summary>
 /// The sender of a replay's event batches: blocks the zones hand to their users are written by the
-/// guest, so they become resident on the host; a zone's refusal is kept for the driver to raise.
+/// guest, so they are the guest's writes on the host (faults, refaults); a zone's refusal is kept for the driver to raise.
 /// </summary>
 public sealed class ReplayResidencyActor : ReceiveActor
 {
-    public ReplayResidencyActor(HypervisorModel hypervisor, ReplayTally tally)
+    public ReplayResidencyActor(HostMemory hypervisor, ReplayTally tally)
     {
         Receive<TraceEventsApplied>(m =>
         {
-            foreach (var block in m.GivenToUser) hypervisor.MarkResident(block);
+            foreach (var block in m.GivenToUser) hypervisor.Touch(block);
             tally.Applied += m.Applied;
             tally.Deferred += m.Deferred;
         });
         Receive<TraceReplayRejected>(m => tally.Refusals.Add($"zone {m.Zone}: {m.Reason}"));
     }
 
-    public static Props Props(HypervisorModel hypervisor, ReplayTally tally) =>
+    public static Props Props(HostMemory hypervisor, ReplayTally tally) =>
         Akka.Actor.Props.Create(() => new ReplayResidencyActor(hypervisor, tally));
 }
 

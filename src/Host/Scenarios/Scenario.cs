@@ -1,3 +1,4 @@
+using PageReportingActors.Hypervisor;
 using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 
@@ -23,6 +24,9 @@ public sealed record Scenario(
     /// (zoneinfo's <c>protection</c>); empty: the kernel's default sizing from the zones' managed pages.
     /// </summary>
     public IReadOnlyList<IReadOnlyList<long>> Protection { get; init; } = [];
+
+    /// <summary><c>host</c>: how the host backs guest memory, whether it discards, what its operations cost.</summary>
+    public HostSettings Host { get; init; } = HostSettings.Default;
 }
 
 /// <summary><c>reporting</c>: the configured order (null: unset, R18), the delay and the capacity.</summary>

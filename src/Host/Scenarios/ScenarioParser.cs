@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using PageReportingActors.Allocator;
 using PageReportingActors.Guest;
+using PageReportingActors.Hypervisor;
 using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 using static PageReportingActors.Memory.PageGeometry;
@@ -83,7 +84,7 @@ public static class ScenarioParser
     public static Scenario Parse(JsonElement root)
     {
         var o = Obj.Of(root, "");
-        o.AllowOnly("name", "description", "seed", "guest", "reporting", "device", "workload");
+        o.AllowOnly("name", "description", "seed", "guest", "reporting", "device", "host", "workload");
 
         var name = o.RequiredString("name");
         if (string.IsNullOrWhiteSpace(name)) throw new ScenarioException("name", "is empty");
@@ -94,12 +95,14 @@ public static class ScenarioParser
         var guest = ParseGuest(o.RequiredObject("guest"));
         var reporting = ParseReporting(o.OptionalObject("reporting"));
         var device = ParseDevice(o.OptionalObject("device"));
+        var host = ParseHost(o.OptionalObject("host"));
         var workload = ParseWorkload(o.Required("workload"), guest.Cpus);
         return new Scenario(name, seed, guest.Zones, reporting, device, workload)
         {
             Kernel = guest.Kernel,
             Cpus = guest.Cpus,
             Protection = guest.Protection,
+            Host = host,
         };
     }
 
@@ -345,6 +348,33 @@ public static class ScenarioParser
         }
         var failEvery = device.OptionalInt("failEvery", 1, int.MaxValue);
         return new DeviceModel(order, latency, fails, failEvery);
+    }
+
+    // ---- host ----
+
+    private static HostSettings ParseHost(Obj? host)
+    {
+        if (host is null) return HostSettings.Default;
+        host.AllowOnly("backing", "discard");
+        var backing = HostSettings.Default.Backing;
+        if (host.Has("backing"))
+        {
+            var name = host.RequiredString("backing");
+            if (!HostBackings.TryParse(name, out backing))
+                throw new ScenarioException(host.PathOf("backing"),
+                    $"\"{name}\" is not a backing (known: {string.Join(", ", HostBackings.All.Select(b => b.Name))})");
+        }
+        var inhibited = false;
+        if (host.Has("discard"))
+        {
+            inhibited = host.RequiredString("discard") switch
+            {
+                "on" => false,
+                "inhibited" => true,
+                var other => throw new ScenarioException(host.PathOf("discard"), $"\"{other}\" is not on or inhibited"),
+            };
+        }
+        return HostSettings.Default with { Backing = backing, DiscardInhibited = inhibited };
     }
 
     // ---- workload ----

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using PageReportingActors.Devices;
 using PageReportingActors.Host.Scenarios;
+using PageReportingActors.Hypervisor;
 using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 
@@ -9,9 +10,9 @@ namespace PageReportingActors.Host.Simulation;
 /// <summary>
 /// The report handler QEMU's balloon device amounts to: a report takes the device's <c>latency</c>
 /// of the simulation's time, then, unless this call is one the scenario makes fail, its ranges are
-/// discarded on the host.
+/// handed to the host, which discards them as its backing says (<see cref="HostMemory.Report"/>).
 /// </summary>
-public sealed class BalloonDeviceModel(DeviceModel device, HypervisorModel hypervisor, IScheduler clock) : IPageReportHandler
+public sealed class BalloonDeviceModel(DeviceModel device, HostMemory host, IScheduler clock) : IPageReportHandler
 {
     private int _calls;
 
@@ -33,7 +34,7 @@ public sealed class BalloonDeviceModel(DeviceModel device, HypervisorModel hyper
                 answer.TrySetResult(ReportOutcome.Error(ReportErrors.Faulted));
                 return;
             }
-            foreach (var entry in pages.Entries) hypervisor.Discard(entry.Pfn, entry.Length >> PageGeometry.PageShift);
+            host.Report(pages.Entries);
             answer.TrySetResult(ReportOutcome.Success);
         });
         return answer.Task;

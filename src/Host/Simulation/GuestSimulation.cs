@@ -1,5 +1,6 @@
 using Akka.Actor;
 using PageReportingActors.Host.Scenarios;
+using PageReportingActors.Hypervisor;
 using PageReportingActors.Memory;
 using PageReportingActors.Messages;
 
@@ -53,7 +54,7 @@ public sealed class GuestSimulation : IDisposable
         var runtime = VirtualTimeRuntime.Start(scenario.Zones, settings, cancellation);
         try
         {
-            var hypervisor = new HypervisorModel(scenario.Zones);
+            var hypervisor = new HostMemory(scenario.Zones, scenario.Host);
             var balloon = new BalloonDeviceModel(scenario.Device, hypervisor, runtime.Clock);
             var log = new RunLog();
             var device = runtime.StartActor(PageReporting.DeviceProps(balloon), "balloon");
@@ -132,7 +133,7 @@ public sealed class GuestSimulation : IDisposable
 
     /// <summary>The run so far as a result; <paramref name="wallSeconds"/> is the caller's measure of wall time.</summary>
     public RunResult BuildResult(double wallSeconds) =>
-        RunResultBuilder.Build(_scenario, ReportingOrder(), Guest.Log, _timeline, Guest.Hypervisor, Now, wallSeconds);
+        RunResultBuilder.Build(_scenario, ReportingOrder(), Guest.Log, _timeline, Guest.Hypervisor.Snapshot(), Now, wallSeconds);
 
     public void Dispose() => _runtime.Dispose();
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using PageReportingActors.Host.Scenarios;
+using PageReportingActors.Hypervisor;
 
 namespace PageReportingActors.Host.Simulation;
 
@@ -20,6 +21,9 @@ public sealed record RunResult(
 
     /// <summary>A replay's counts (report.json's <c>replay</c>); null for a scenario run.</summary>
     public Replay.ReplaySummary? Replay { get; init; }
+
+    /// <summary>The host at the end of the run: report.json's <c>cost</c>.</summary>
+    public HostSnapshot? Host { get; init; }
 }
 
 /// <summary>
@@ -56,6 +60,15 @@ public sealed record TimelineRow(double T, long FreeBytes, long ReportedBytes, l
 {
     /// <summary>What the per-CPU lists hold (R21): free, but not on the buddy lists.</summary>
     public long PcpBytes { get; init; }
+
+    /// <summary>The host at this sample; the row's host columns read it.</summary>
+    public HostSnapshot? Host { get; init; }
+
+    /// <summary>Host faults so far (cumulative).</summary>
+    public long HostFaults => Host?.HostFaults ?? 0;
+
+    /// <summary>Refaults so far (cumulative).</summary>
+    public long Refaults => Host?.Refaults ?? 0;
 }
 
 /// <summary>An allocation that could not get all it asked for (recorded, not thrown).</summary>

@@ -1,4 +1,5 @@
 using PageReportingActors.Host.Scenarios;
+using PageReportingActors.Hypervisor;
 using PageReportingActors.Memory;
 
 namespace PageReportingActors.Host.Simulation;
@@ -22,13 +23,13 @@ public static class RunResultBuilder
         int reportingOrder,
         RunLog log,
         IReadOnlyList<TimelineRow> timeline,
-        HypervisorModel hypervisor,
+        HostSnapshot host,
         TimeSpan virtualTime,
         double wallSeconds)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentNullException.ThrowIfNull(log);
-        ArgumentNullException.ThrowIfNull(hypervisor);
+        ArgumentNullException.ThrowIfNull(host);
         var reports = log.Reports.OrderBy(r => r.ReportId).Select(r => new ReportRecord(
             (r.HandedAt - VirtualTimeScheduler.Epoch).TotalSeconds,
             r.Zone,
@@ -49,14 +50,15 @@ public static class RunResultBuilder
             passes.Count,
             virtualTime.TotalSeconds,
             wallSeconds,
-            PageGeometry.BytesOfPages(hypervisor.StartResidentPages),
-            PageGeometry.BytesOfPages(hypervisor.PeakResidentPages),
-            hypervisor.ResidentBytes);
+            host.StartResidentBytes,
+            host.PeakResidentBytes,
+            host.ResidentBytes);
         return new RunResult(scenario.Name, scenario.Seed,
             new RunSettings(reportingOrder, scenario.Reporting.Delay.TotalSeconds, scenario.Reporting.Capacity),
             reports, passes, timeline.ToList(), log.Shortfalls.ToList(), summary, Warnings(log))
         {
             Steps = WorkloadMarker.Of(scenario.Workload),
+            Host = host,
         };
     }
 }

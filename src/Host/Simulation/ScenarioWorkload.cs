@@ -169,7 +169,7 @@ public sealed class ScenarioWorkload : IWorkload
                     foreach (var block in many.Blocks)
                     {
                         got.Add((zone, block));
-                        guest.Hypervisor.MarkResident(block);
+                        guest.Hypervisor.Touch(block);
                     }
                     lastFailure = many.StoppedBecause ?? lastFailure;
                     if (many.Blocks.Length < count) break;

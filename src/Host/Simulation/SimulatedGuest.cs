@@ -1,4 +1,5 @@
 using Akka.Actor;
+using PageReportingActors.Hypervisor;
 using PageReportingActors.Messages;
 
 namespace PageReportingActors.Host.Simulation;
@@ -8,7 +9,7 @@ namespace PageReportingActors.Host.Simulation;
 /// and the run's log. Registry commands are sent with the recorder as sender, so their answers
 /// (and rejections) land in the run's log.
 /// </summary>
-public sealed class SimulatedGuest(VirtualTimeRuntime runtime, IActorRef device, IActorRef recorder, HypervisorModel hypervisor, RunLog log)
+public sealed class SimulatedGuest(VirtualTimeRuntime runtime, IActorRef device, IActorRef recorder, HostMemory hypervisor, RunLog log)
 {
     public VirtualTimeRuntime Runtime { get; } = runtime;
 
@@ -21,7 +22,8 @@ public sealed class SimulatedGuest(VirtualTimeRuntime runtime, IActorRef device,
     /// <summary>Collects published passes and reports and the registry's answers.</summary>
     public IActorRef Recorder { get; } = recorder;
 
-    public HypervisorModel Hypervisor { get; } = hypervisor;
+    /// <summary>The host's view of the guest's memory and what it cost.</summary>
+    public HostMemory Hypervisor { get; } = hypervisor;
 
     public RunLog Log { get; } = log;
 

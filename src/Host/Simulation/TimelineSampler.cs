@@ -10,6 +10,7 @@ public static class TimelineSampler
     {
         ArgumentNullException.ThrowIfNull(guest);
         long free = 0, reported = 0, isolated = 0, pcp = 0;
+        var host = guest.Hypervisor.Snapshot();
         foreach (var zone in guest.Actors.Zones)
         {
             var status = guest.Ask<ZoneStatus>(zone, GetZoneStatus.Instance);
@@ -19,9 +20,10 @@ public static class TimelineSampler
             pcp += status.PerCpuPages;
         }
         return new TimelineRow(guest.Now.TotalSeconds, PageGeometry.BytesOfPages(free), PageGeometry.BytesOfPages(reported),
-            PageGeometry.BytesOfPages(isolated), guest.Hypervisor.ResidentBytes)
+            PageGeometry.BytesOfPages(isolated), host.ResidentBytes)
         {
             PcpBytes = PageGeometry.BytesOfPages(pcp),
+            Host = host,
         };
     }
 }
