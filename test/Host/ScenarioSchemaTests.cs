@@ -91,7 +91,7 @@ public sealed class ScenarioSchemaTests
     [Fact]
     public void Every_reference_case_and_doc_page_is_here()
     {
-        Assert.Equal(5, ((IEnumerable<object[]>)ReferenceScenarios()).Count());
+        Assert.Equal(7, ((IEnumerable<object[]>)ReferenceScenarios()).Count());
         Assert.True(JsonBlocks(File.ReadAllText(Path.Combine(DocsDir, "scenario-format.md"))).Count >= 4, "docs/scenario-format.md should show scenarios");
     }
 

@@ -44,7 +44,7 @@ public static class ScenarioParser
         var bytes = File.ReadAllBytes(path);
         // A UTF-16 or UTF-32 file (it starts with its byte order mark) is decoded as text; the rest is read as UTF-8, byte for byte.
         if (bytes.Length >= 2 && (bytes[0] == 0xFF && bytes[1] == 0xFE || bytes[0] == 0xFE && bytes[1] == 0xFF))
-            return Parse(File.ReadAllText(path));
+            return Parse(File.ReadAllText(path), Path.GetDirectoryName(Path.GetFullPath(path)));
         var utf8 = bytes.AsMemory();
         if (utf8.Span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) utf8 = utf8[3..];
         // The JSON reader checks the UTF-8 of a string only when it is read; check it all here.
@@ -56,17 +56,18 @@ public static class ScenarioParser
         {
             throw new ScenarioException(path, string.Create(CultureInfo.InvariantCulture, $"is not UTF-8 text (byte {e.Index} of the file)"));
         }
-        return ParseDocument(() => JsonDocument.Parse(utf8, DocumentOptions));
+        return ParseDocument(() => JsonDocument.Parse(utf8, DocumentOptions), Path.GetDirectoryName(Path.GetFullPath(path)));
     }
 
-    public static Scenario Parse(string json)
+    /// <param name="baseDirectory">Where a relative <c>host.costs</c> path is found: the scenario file's folder; null: the current folder.</param>
+    public static Scenario Parse(string json, string? baseDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(json);
-        return ParseDocument(() => JsonDocument.Parse(json, DocumentOptions));
+        return ParseDocument(() => JsonDocument.Parse(json, DocumentOptions), baseDirectory);
     }
 
     /// <summary>A JSON syntax error is one line naming where; a document that parses is read as a scenario.</summary>
-    private static Scenario ParseDocument(Func<JsonDocument> parse)
+    private static Scenario ParseDocument(Func<JsonDocument> parse, string? baseDirectory)
     {
         JsonDocument document;
         try
@@ -78,10 +79,11 @@ public static class ScenarioParser
             throw new ScenarioException("", SyntaxProblem(e));
         }
         using (document)
-            return Parse(document.RootElement);
+            return Parse(document.RootElement, baseDirectory);
     }
 
-    public static Scenario Parse(JsonElement root)
+    /// <param name="baseDirectory">Where a relative <c>host.costs</c> path is found; null: the current folder.</param>
+    public static Scenario Parse(JsonElement root, string? baseDirectory = null)
     {
         var o = Obj.Of(root, "");
         o.AllowOnly("name", "description", "seed", "guest", "reporting", "device", "host", "workload");
@@ -95,7 +97,7 @@ public static class ScenarioParser
         var guest = ParseGuest(o.RequiredObject("guest"));
         var reporting = ParseReporting(o.OptionalObject("reporting"));
         var device = ParseDevice(o.OptionalObject("device"));
-        var host = ParseHost(o.OptionalObject("host"));
+        var host = ParseHost(o.OptionalObject("host"), baseDirectory);
         var workload = ParseWorkload(o.Required("workload"), guest.Cpus);
         return new Scenario(name, seed, guest.Zones, reporting, device, workload)
         {
@@ -352,10 +354,10 @@ public static class ScenarioParser
 
     // ---- host ----
 
-    private static HostSettings ParseHost(Obj? host)
+    private static HostSettings ParseHost(Obj? host, string? baseDirectory)
     {
         if (host is null) return HostSettings.Default;
-        host.AllowOnly("backing", "discard");
+        host.AllowOnly("backing", "discard", "costs");
         var backing = HostSettings.Default.Backing;
         if (host.Has("backing"))
         {
@@ -374,7 +376,35 @@ public static class ScenarioParser
                 var other => throw new ScenarioException(host.PathOf("discard"), $"\"{other}\" is not on or inhibited"),
             };
         }
-        return HostSettings.Default with { Backing = backing, DiscardInhibited = inhibited };
+        return new HostSettings(backing, inhibited, ParseCosts(host, baseDirectory));
+    }
+
+    /// <summary><c>host.costs</c>: a costs.json path (relative to the scenario's folder) or an object of the same fields.</summary>
+    private static UnitCosts ParseCosts(Obj host, string? baseDirectory)
+    {
+        if (!host.Has("costs")) return UnitCosts.Defaults;
+        var costs = host.Required("costs");
+        var path = host.PathOf("costs");
+        switch (costs.ValueKind)
+        {
+            case JsonValueKind.Null:
+                return UnitCosts.Defaults;
+            case JsonValueKind.String:
+                var file = host.RequiredString("costs");
+                if (string.IsNullOrWhiteSpace(file)) throw new ScenarioException(path, "is empty");
+                try
+                {
+                    return Costs.CostsFile.Read(Path.GetFullPath(file, baseDirectory ?? Directory.GetCurrentDirectory()));
+                }
+                catch (ScenarioException e)
+                {
+                    throw new ScenarioException(path, $"{e.Path}: {e.Problem}");
+                }
+            case JsonValueKind.Object:
+                return Costs.CostsFile.Parse(costs, path, "scenario").Costs;
+            default:
+                throw new ScenarioException(path, $"{Show(costs)} is not a costs file's path nor an object of unit costs");
+        }
     }
 
     // ---- workload ----
