@@ -27,24 +27,24 @@ public static class JsonInput
 
     /// <summary>
     /// The text of the file at <paramref name="path"/>, read in bounded memory: at most
-    /// <see cref="ScenarioBounds.MaxFileBytes"/> (counted as it is read, so /dev/zero or a growing
+    /// <paramref name="maxBytes"/> (counted as it is read, so /dev/zero or a growing
     /// file is refused as well as a large one), UTF-8 or UTF-16 with its byte order mark. Problems
     /// are named by <paramref name="field"/> (empty: by the path itself); <paramref name="what"/>
-    /// says what the file is ("scenario", "fleet").
+    /// says what the file is ("scenario", "fleet"); <paramref name="maxBytes"/> is the bound.
     /// </summary>
-    public static string ReadFileText(string path, string what, string field = "")
+    public static string ReadFileText(string path, string what, string field = "", long maxBytes = ScenarioBounds.MaxFileBytes)
     {
         ArgumentNullException.ThrowIfNull(path);
         var name = field.Length == 0 ? path : field;
         var prefix = field.Length == 0 ? "" : $"\"{path}\" ";
-        var limit = Sizes.Format(ScenarioBounds.MaxFileBytes);
+        var limit = Sizes.Format(maxBytes);
         byte[] bytes;
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-            if (stream.CanSeek && stream.Length > ScenarioBounds.MaxFileBytes)
+            if (stream.CanSeek && stream.Length > maxBytes)
                 throw new ScenarioException(name, $"{prefix}is {Sizes.Format(stream.Length)}; a {what} file is at most {limit}");
-            bytes = ReadAtMost(stream, ScenarioBounds.MaxFileBytes, out var over);
+            bytes = ReadAtMost(stream, maxBytes, out var over);
             if (over) throw new ScenarioException(name, $"{prefix}holds more than {limit}; a {what} file is at most {limit}");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
