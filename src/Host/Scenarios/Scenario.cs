@@ -27,6 +27,9 @@ public sealed record Scenario(
 
     /// <summary><c>host</c>: how the host backs guest memory, whether it discards, what its operations cost.</summary>
     public HostSettings Host { get; init; } = HostSettings.Default;
+
+    /// <summary>Whether the workload ends with a <c>stop</c> of its own (false: the parser added one, 10 s after the last step).</summary>
+    public bool StopGiven { get; init; }
 }
 
 /// <summary><c>reporting</c>: the configured order (null: unset, R18), the delay and the capacity.</summary>
