@@ -174,7 +174,7 @@ public sealed partial class ZoneActor : ReceiveActor, IWithTimers
             var result = _area.AllocateMany(m.Order, piece, m.Migratetype, m.Floor, m.Cpu, m.Reserve);
             stopped = result.StoppedBecause;
             got += result.Count;
-            if (first is null && got == m.Count)
+            if (more is null && got == m.Count)
             {
                 first = piece;
                 break;
