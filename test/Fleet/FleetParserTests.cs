@@ -97,7 +97,7 @@ public sealed class FleetParserTests : IDisposable
         AssertError("duration: is missing", Mutate(r => r.Remove("duration")));
         AssertError("duration: \"forever\" is not a duration", Mutate(r => r["duration"] = "forever"));
         AssertError("sample: 1min is longer than duration (40s)", Mutate(r => r["sample"] = "1min"));
-        AssertError("hostMemory: \"8XB\" is not a size", Mutate(r => r["hostMemory"] = "8XB"));
+        AssertError("hostMemory: \"8XB\" is not a size (a number and B, KiB, MiB or GiB, such as 512MiB)", Mutate(r => r["hostMemory"] = "8XB"));
         AssertError("guests: is empty", Mutate(r => r["guests"] = new JsonArray()));
         AssertError("guests[0].count: 0 must be in 1..100000", Mutate(r => r["guests"]![0]!["count"] = 0));
         AssertError("guests[0].colour: is not a known field (known: scenario, count, stagger)", Mutate(r => r["guests"]![0]!["colour"] = "red"));

@@ -23,6 +23,18 @@ public static class X86GuestLayout
     /// <summary>The smallest guest laid out: 64 MiB.</summary>
     public const long MinimumBytes = 64L << 20;
 
+    /// <summary>
+    /// As <see cref="ForMemory(long)"/>, each zone with <paramref name="kernel"/>'s own per-CPU sizing
+    /// for <paramref name="cpus"/> vCPUs (every page of a laid-out zone is managed).
+    /// </summary>
+    public static IReadOnlyList<ZoneSpec> ForMemory(long bytes, KernelProfile kernel, int cpus)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        return ForMemory(bytes)
+            .Select(z => z with { Kernel = ZoneKernelSpec.Sized(kernel, cpus, z.Pages - z.ReservedPages, z.Watermarks.Low) })
+            .ToList();
+    }
+
     /// <summary>The zones of a guest with <paramref name="bytes"/> of memory, in pfn order.</summary>
     /// <param name="bytes">Guest memory: at least <see cref="MinimumBytes"/>, a whole number of pages.</param>
     /// <exception cref="ArgumentOutOfRangeException">The size is below the minimum or not a whole number of pages.</exception>

@@ -65,6 +65,27 @@ public sealed class KernelProfile
         return new PerCpuSizing(batch, highMin, highMax, highMin);
     }
 
+    /// <summary>
+    /// A zone's per-CPU sizing where a description (zoneinfo's pcp lines) gives some values over
+    /// the kernel's own <paramref name="sized"/>: <c>high = 0</c> alone keeps no per-CPU pages; 6.1
+    /// keeps one fixed high; 6.12 fills the limits it is not given around the ones it is. The
+    /// result may still be unusable: check <see cref="PerCpuSizing.Validate"/>.
+    /// </summary>
+    public PerCpuSizing WithGiven(PerCpuSizing sized, int? batch, long? high, long? highMin, long? highMax)
+    {
+        ArgumentNullException.ThrowIfNull(sized);
+        var b = batch ?? sized.Batch;
+        if (high == 0 && highMin is null && highMax is null) return new PerCpuSizing(b, 0, 0, 0);
+        if (!TunesHigh)
+        {
+            var fixedHigh = high ?? highMin ?? highMax ?? sized.High;
+            return new PerCpuSizing(b, fixedHigh, fixedHigh, fixedHigh);
+        }
+        var min = highMin ?? Math.Min(sized.HighMin, high ?? sized.HighMin);
+        var max = highMax ?? Math.Max(sized.HighMax, Math.Max(min, high ?? min));
+        return new PerCpuSizing(b, min, max, high ?? min);
+    }
+
     /// <summary>The profile's <see cref="Name"/>.</summary>
     public override string ToString() => Name;
 }

@@ -100,7 +100,7 @@ public static class HostProgram
 
     private static string OneLine(string text)
     {
-        var line = ScenarioParser.OneLine(text);
+        var line = JsonInput.OneLine(text);
         return line.Length == 0 ? "failed" : line;
     }
 

@@ -29,13 +29,6 @@ public static class CostsFile
 
     private static readonly string[] SpreadFields = ["min", "p10", "median", "p90", "max", "samples"];
 
-    private static readonly JsonDocumentOptions DocumentOptions = new()
-    {
-        CommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        MaxDepth = ScenarioBounds.MaxJsonDepth,
-    };
-
     /// <summary>The unit costs of the file at <paramref name="path"/>.</summary>
     public static UnitCosts Read(string path) => ReadContent(path).Costs;
 
@@ -44,34 +37,11 @@ public static class CostsFile
     {
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path)) throw new ScenarioException(path, "costs file not found");
-        byte[] bytes;
+        var text = JsonInput.ReadFileText(path, "costs", maxBytes: MaxFileBytes);
         try
         {
-            var length = new FileInfo(path).Length;
-            if (length > MaxFileBytes)
-                throw new ScenarioException(path, $"is {Sizes.Format(length)}; a costs file is at most {Sizes.Format(MaxFileBytes)}");
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ScenarioException(path, $"cannot be read: {ScenarioParser.OneLine(e.Message)}");
-        }
-        try
-        {
-            var utf8 = bytes.AsMemory();
-            if (utf8.Span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) utf8 = utf8[3..];
-            JsonDocument document;
-            try
-            {
-                document = JsonDocument.Parse(utf8, DocumentOptions);
-            }
-            catch (JsonException e)
-            {
-                throw new ScenarioException("", string.Create(CultureInfo.InvariantCulture,
-                    $"invalid JSON at line {(e.LineNumber ?? 0) + 1}, position {(e.BytePositionInLine ?? 0) + 1}"));
-            }
-            using (document)
-                return Parse(document.RootElement, "", Path.GetFileName(path));
+            using var document = JsonInput.Parse(text);
+            return Parse(document.RootElement, "", Path.GetFileName(path));
         }
         catch (ScenarioException e)
         {
@@ -89,7 +59,7 @@ public static class CostsFile
     {
         ArgumentNullException.ThrowIfNull(path);
         if (element.ValueKind != JsonValueKind.Object)
-            throw new ScenarioException(path, path.Length == 0 ? "the document is not a JSON object" : $"{ScenarioParser.Show(element)} is not an object");
+            throw new ScenarioException(path, path.Length == 0 ? "the document is not a JSON object" : $"{JsonInput.Show(element)} is not an object");
         var figureNames = UnitCosts.Defaults.Figures().Select(f => f.Name).ToArray();
         var known = figureNames.Append(SourceField).Append(SpreadField).ToArray();
         var fields = Fields(element, path, known);
@@ -99,8 +69,8 @@ public static class CostsFile
         {
             var sourcePath = Join(path, SourceField);
             if (sourceElement.ValueKind != JsonValueKind.String)
-                throw new ScenarioException(sourcePath, $"{ScenarioParser.Show(sourceElement)} is not a string");
-            source = ScenarioBounds.CheckText(ScenarioParser.Text(sourceElement, sourcePath), sourcePath);
+                throw new ScenarioException(sourcePath, $"{JsonInput.Show(sourceElement)} is not a string");
+            source = ScenarioBounds.CheckText(JsonInput.Text(sourceElement, sourcePath), sourcePath);
             if (string.IsNullOrWhiteSpace(source)) throw new ScenarioException(sourcePath, "is empty");
         }
 
@@ -116,7 +86,7 @@ public static class CostsFile
         {
             var spreadPath = Join(path, SpreadField);
             if (spreadElement.ValueKind != JsonValueKind.Object)
-                throw new ScenarioException(spreadPath, $"{ScenarioParser.Show(spreadElement)} is not an object");
+                throw new ScenarioException(spreadPath, $"{JsonInput.Show(spreadElement)} is not an object");
             foreach (var (name, figure) in Fields(spreadElement, spreadPath, figureNames))
                 spread[name] = ParseSpread(figure, Join(spreadPath, name));
         }
@@ -169,14 +139,14 @@ public static class CostsFile
     private static CostSpread ParseSpread(JsonElement element, string path)
     {
         if (element.ValueKind != JsonValueKind.Object)
-            throw new ScenarioException(path, $"{ScenarioParser.Show(element)} is not an object");
+            throw new ScenarioException(path, $"{JsonInput.Show(element)} is not an object");
         var fields = Fields(element, path, SpreadFields);
         double Figure(string name) => fields.TryGetValue(name, out var v)
             ? Seconds(v, Join(path, name))
             : throw new ScenarioException(Join(path, name), "is missing");
         var spread = new CostSpread(Figure("min"), Figure("p10"), Figure("median"), Figure("p90"), Figure("max"),
             fields.TryGetValue("samples", out var samples)
-                ? ScenarioParser.ReadInt(samples, Join(path, "samples"), 1, MaxSamples)
+                ? JsonInput.ReadInt(samples, Join(path, "samples"), 1, MaxSamples)
                 : throw new ScenarioException(Join(path, "samples"), "is missing"));
         if (!(spread.Min <= spread.P10 && spread.P10 <= spread.Median && spread.Median <= spread.P90 && spread.P90 <= spread.Max))
             throw new ScenarioException(path, "min, p10, median, p90 and max must not decrease");
@@ -187,7 +157,7 @@ public static class CostsFile
     private static double Seconds(JsonElement element, string path)
     {
         if (element.ValueKind != JsonValueKind.Number || !element.TryGetDouble(out var seconds) || !double.IsFinite(seconds))
-            throw new ScenarioException(path, $"{ScenarioParser.Show(element)} is not a number of seconds");
+            throw new ScenarioException(path, $"{JsonInput.Show(element)} is not a number of seconds");
         if (seconds <= 0)
             throw new ScenarioException(path, string.Create(CultureInfo.InvariantCulture, $"{seconds:R} must be positive: no host operation is free"));
         if (seconds > UnitCosts.MaxSeconds)

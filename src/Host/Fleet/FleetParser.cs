@@ -18,62 +18,33 @@ public static class FleetParser
     public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(7);
     public static readonly TimeSpan MinSample = TimeSpan.FromMilliseconds(1);
 
-    private static readonly JsonDocumentOptions DocumentOptions = new()
-    {
-        CommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-    };
-
-    public static Fleet ParseFile(string path)
-    {
-        string json;
-        try
-        {
-            json = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ScenarioException("", $"cannot read {path}: {ScenarioParser.OneLine(e.Message)}");
-        }
-        return Parse(json, Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".");
-    }
+    /// <summary>Reads a fleet file, bounded as every input file is (<see cref="JsonInput.ReadFileText"/>).</summary>
+    public static Fleet ParseFile(string path) =>
+        Parse(JsonInput.ReadFileText(path, "fleet"), Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".");
 
     /// <param name="baseDirectory">Where scenario paths in the file are found.</param>
     public static Fleet Parse(string json, string baseDirectory)
     {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json, DocumentOptions);
-        }
-        catch (JsonException e)
-        {
-            // The scenario parser words JSON syntax errors; let it.
-            ScenarioParser.Parse(json);
-            throw new ScenarioException("", ScenarioParser.OneLine(e.Message));
-        }
-        using (document)
-            return Parse(document.RootElement, baseDirectory);
+        using var document = JsonInput.Parse(json);
+        return Parse(document.RootElement, baseDirectory);
     }
 
-    private static Fleet Parse(JsonElement root, string baseDirectory)
+    private static Fleet Parse(JsonElement rootElement, string baseDirectory)
     {
-        if (root.ValueKind != JsonValueKind.Object) throw new ScenarioException("", "the document is not a JSON object");
-        AllowOnly(root, "", "name", "description", "seed", "duration", "sample", "hostMemory", "guests");
+        var root = Fields.Of(rootElement, "");
+        root.AllowOnly("name", "description", "seed", "duration", "sample", "hostMemory", "guests");
 
-        var name = RequiredString(root, "name");
+        // The fleet's name is printed on one line and written into fleet.json: the rules of a scenario's name.
+        var name = root.RequiredString("name");
         if (string.IsNullOrWhiteSpace(name)) throw new ScenarioException("name", "is empty");
-        var seed = root.TryGetProperty("seed", out var seedElement) && seedElement.ValueKind != JsonValueKind.Null
-            ? ScenarioParser.ReadInt(seedElement, "seed", int.MinValue, int.MaxValue)
-            : 1;
+        if (root.Has("description")) root.RequiredFreeText("description");
+        var seed = root.OptionalInt("seed", int.MinValue, int.MaxValue) ?? 1;
 
-        var duration = ScenarioParser.ReadDuration(Required(root, "duration", ""), "duration");
+        var duration = root.RequiredDuration("duration");
         if (duration <= TimeSpan.Zero) throw new ScenarioException("duration", $"{Durations.Format(duration)} must be positive");
         if (duration > MaxDuration) throw new ScenarioException("duration", $"{Durations.Format(duration)} is over the {Durations.Format(MaxDuration)} maximum");
 
-        var sample = root.TryGetProperty("sample", out var sampleElement) && sampleElement.ValueKind != JsonValueKind.Null
-            ? ScenarioParser.ReadDuration(sampleElement, "sample")
-            : TimeSpan.FromSeconds(1);
+        var sample = root.OptionalDuration("sample") ?? TimeSpan.FromSeconds(1);
         if (sample < MinSample) throw new ScenarioException("sample", $"{Durations.Format(sample)} is under the {Durations.Format(MinSample)} minimum");
         if (sample > duration) throw new ScenarioException("sample", $"{Durations.Format(sample)} is longer than duration ({Durations.Format(duration)})");
         if (duration.Ticks / sample.Ticks + 1 > MaxSamples)
@@ -81,16 +52,15 @@ public static class FleetParser
                 $"{Durations.Format(sample)} gives more than {MaxSamples} samples over {Durations.Format(duration)}"));
 
         long? hostMemory = null;
-        if (root.TryGetProperty("hostMemory", out var hostElement) && hostElement.ValueKind != JsonValueKind.Null)
+        if (root.Optional("hostMemory") is { } hostElement)
         {
-            if (hostElement.ValueKind != JsonValueKind.String || !Sizes.TryParse(hostElement.GetString(), out var bytes))
-                throw new ScenarioException("hostMemory", $"{ScenarioParser.Show(hostElement)} is not a size");
+            var bytes = JsonInput.ReadSize(hostElement, "hostMemory");
             if (bytes <= 0) throw new ScenarioException("hostMemory", $"{hostElement.GetRawText()} must be positive");
             hostMemory = bytes;
         }
 
-        var guestsElement = Required(root, "guests", "");
-        if (guestsElement.ValueKind != JsonValueKind.Array) throw new ScenarioException("guests", $"{ScenarioParser.Show(guestsElement)} is not an array");
+        var guestsElement = root.Required("guests");
+        if (guestsElement.ValueKind != JsonValueKind.Array) throw new ScenarioException("guests", $"{JsonInput.Show(guestsElement)} is not an array");
         if (guestsElement.GetArrayLength() == 0) throw new ScenarioException("guests", "is empty");
 
         var guests = new List<FleetGuest>();
@@ -98,24 +68,20 @@ public static class FleetParser
         foreach (var element in guestsElement.EnumerateArray())
         {
             var path = $"guests[{entry}]";
-            if (element.ValueKind != JsonValueKind.Object) throw new ScenarioException(path, $"{ScenarioParser.Show(element)} is not an object");
-            AllowOnly(element, path, "scenario", "count", "stagger");
-            var (scenarioName, scenarioJson, scenario) = ReadScenario(Required(element, "scenario", path), $"{path}.scenario", baseDirectory);
-            var count = element.TryGetProperty("count", out var countElement) && countElement.ValueKind != JsonValueKind.Null
-                ? ScenarioParser.ReadInt(countElement, $"{path}.count", 1, MaxGuests)
-                : 1;
+            var fields = Fields.Of(element, path);
+            fields.AllowOnly("scenario", "count", "stagger");
+            var (scenarioName, scenarioJson, scenario) = ReadScenario(fields.Required("scenario"), fields.PathOf("scenario"), baseDirectory);
+            var count = fields.OptionalInt("count", 1, MaxGuests) ?? 1;
             if (guests.Count + count > MaxGuests)
                 throw new ScenarioException($"{path}.count", string.Create(CultureInfo.InvariantCulture, $"{count} brings the fleet over {MaxGuests} guests"));
-            var stagger = element.TryGetProperty("stagger", out var staggerElement) && staggerElement.ValueKind != JsonValueKind.Null
-                ? ScenarioParser.ReadDuration(staggerElement, $"{path}.stagger")
-                : TimeSpan.Zero;
+            var stagger = fields.OptionalDuration("stagger") ?? TimeSpan.Zero;
             var lastStart = TimeSpan.FromTicks(Math.Min(stagger.Ticks, MaxDuration.Ticks) * (count - 1));
             if (stagger > MaxDuration || lastStart >= duration)
                 throw new ScenarioException($"{path}.stagger", string.Create(CultureInfo.InvariantCulture,
                     $"{Durations.Format(stagger)} starts guest {count - 1} of this entry at or after the fleet's end ({Durations.Format(duration)})"));
 
             // A scenario's own stop ends the guest; without one it runs to the fleet's end (SCENARIOS.md).
-            var ownStop = HasStop(scenarioJson) ? scenario.Workload[^1].At : (TimeSpan?)null;
+            var ownStop = scenario.StopGiven ? scenario.Workload[^1].At : (TimeSpan?)null;
             var memory = scenario.Zones.Sum(z => PageGeometry.BytesOfPages(z.Pages));
             for (var i = 0; i < count; i++)
             {
@@ -154,7 +120,7 @@ public static class FleetParser
             }
             case JsonValueKind.String:
             {
-                var text = element.GetString()!;
+                var text = ScenarioBounds.CheckText(JsonInput.Text(element, path), path);
                 if (string.IsNullOrWhiteSpace(text)) throw new ScenarioException(path, "is empty");
                 var looksLikePath = text.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || text.Contains('/') || text.Contains(Path.DirectorySeparatorChar);
                 string json;
@@ -169,7 +135,8 @@ public static class FleetParser
                         throw new ScenarioException(path, looksLikePath
                             ? $"\"{text}\" is not a file (paths are relative to the fleet file)"
                             : $"\"{text}\" is not a built-in scenario ({string.Join(", ", BuiltInScenarios.Names)}) or a file");
-                    json = File.ReadAllText(file);
+                    // The bounds of `run`: a named file is read as a scenario file is, whatever it is (/dev/zero included).
+                    json = JsonInput.ReadFileText(file, "scenario", path);
                 }
                 try
                 {
@@ -182,31 +149,7 @@ public static class FleetParser
                 }
             }
             default:
-                throw new ScenarioException(path, $"{ScenarioParser.Show(element)} is not a scenario name, path or object");
+                throw new ScenarioException(path, $"{JsonInput.Show(element)} is not a scenario name, path or object");
         }
-    }
-
-    private static bool HasStop(string scenarioJson)
-    {
-        using var document = JsonDocument.Parse(scenarioJson, DocumentOptions);
-        return document.RootElement.GetProperty("workload").EnumerateArray()
-            .Any(step => step.TryGetProperty("op", out var op) && op.ValueKind == JsonValueKind.String && op.GetString() == "stop");
-    }
-
-    private static JsonElement Required(JsonElement obj, string name, string parent) =>
-        obj.TryGetProperty(name, out var value) ? value : throw new ScenarioException(parent.Length == 0 ? name : $"{parent}.{name}", "is missing");
-
-    private static string RequiredString(JsonElement obj, string name)
-    {
-        var value = Required(obj, name, "");
-        return value.ValueKind == JsonValueKind.String ? value.GetString()! : throw new ScenarioException(name, $"{ScenarioParser.Show(value)} is not a string");
-    }
-
-    private static void AllowOnly(JsonElement obj, string path, params string[] names)
-    {
-        foreach (var property in obj.EnumerateObject())
-            if (Array.IndexOf(names, property.Name) < 0)
-                throw new ScenarioException(path.Length == 0 ? property.Name : $"{path}.{property.Name}",
-                    $"is not a known field (known: {string.Join(", ", names)})");
     }
 }

@@ -18,34 +18,17 @@ public sealed record ReplayGuest(Scenario Scenario, IReadOnlyList<bool> ZoneHasC
 {
     public static readonly IReadOnlyList<string> AllowedOperations = ["register", "unregister", "setOrder", "stop"];
 
-    private static readonly JsonDocumentOptions DocumentOptions = new()
-    {
-        CommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-    };
-
     public static ReplayGuest LoadFile(string path)
     {
         if (!File.Exists(path)) throw new ScenarioException("--guest", $"file not found: {path}");
-        return Parse(File.ReadAllText(path));
+        return Parse(JsonInput.ReadFileText(path, "guest"));
     }
 
     public static ReplayGuest Parse(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
-        JsonNode? root;
-        try
-        {
-            root = JsonNode.Parse(json, documentOptions: DocumentOptions);
-        }
-        catch (JsonException)
-        {
-            // The scenario parser names the position.
-            ScenarioParser.Parse(json);
-            throw;
-        }
-        if (root is not JsonObject document) return new ReplayGuest(ScenarioParser.Parse(json), []);
-
+        // One parse, checked as every input is; the tree is edited, then read as a scenario.
+        var document = JsonInput.ParseObject(json);
         if (document["workload"] is JsonArray workload)
         {
             for (var i = 0; i < workload.Count; i++)
@@ -72,7 +55,7 @@ public sealed record ReplayGuest(Scenario Scenario, IReadOnlyList<bool> ZoneHasC
                 }
             }
         }
-        var parsed = ScenarioParser.Parse(document.ToJsonString());
+        var parsed = ScenarioParser.Parse(JsonSerializer.SerializeToElement(document));
         // The trace says when pages move on and off the per-CPU lists: the zones' own per-CPU lists
         // stay off, or the allocator would move pages a second time by the kernel's rules.
         var scenario = parsed with { Zones = parsed.Zones.Select(z => z with { Kernel = null }).ToList() };

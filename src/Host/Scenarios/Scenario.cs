@@ -23,6 +23,9 @@ public sealed record Scenario(
     /// (zoneinfo's <c>protection</c>); empty: the kernel's default sizing from the zones' managed pages.
     /// </summary>
     public IReadOnlyList<IReadOnlyList<long>> Protection { get; init; } = [];
+
+    /// <summary>Whether the workload ends with a <c>stop</c> of its own (false: the parser added one, 10 s after the last step).</summary>
+    public bool StopGiven { get; init; }
 }
 
 /// <summary><c>reporting</c>: the configured order (null: unset, R18), the delay and the capacity.</summary>

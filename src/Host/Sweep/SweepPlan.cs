@@ -83,7 +83,7 @@ public sealed record SweepPlan(Scenario Scenario, IReadOnlyList<SweepPolicy> Pol
     /// <summary>The scenario's text with this policy in its <c>reporting</c> object; the order is the configured order.</summary>
     private static string WithPolicy(string scenarioJson, SweepPolicy policy, bool orderAfterRegistration)
     {
-        var root = JsonNode.Parse(scenarioJson, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })!.AsObject();
+        var root = JsonInput.ParseObject(scenarioJson);
         var reporting = root["reporting"] as JsonObject ?? new JsonObject();
         root["reporting"] = reporting;
         reporting["order"] = policy.Order is { } o ? JsonValue.Create(o) : null;
