@@ -1,11 +1,13 @@
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using PageReportingActors.Benchmarks;
 
 // Modes:
 //   (no mode) [BenchmarkDotNet args]   the BenchmarkDotNet benchmarks, e.g. --filter '*Allocator*'
-//   --quick [BenchmarkDotNet args]     the same with a short job (1 launch, 1 warmup, 3 iterations)
+//   --quick [BenchmarkDotNet args]     the same with a short job (1 launch, 1 warmup, 3 iterations), run in this process
+//                                      (no separate build, which a loaded machine may not finish in BenchmarkDotNet's time)
 //   memory                             managed bytes per modeled page for 1, 16 and 256 GiB guests
 //   scenarios [--repeat N]             wall time of each built-in scenario (ScenarioRunner.RunAsync only)
 //   scaling [--fresh N]                one pass's time and memory vs guest size, 1..256 GiB
@@ -37,7 +39,8 @@ IConfig config = DefaultConfig.Instance;
 if (quick)
 {
     config = DefaultConfig.Instance.AddJob(Job.ShortRun
-        .WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(3).WithId("Quick"));
+        .WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(3)
+        .WithToolchain(InProcessEmitToolchain.Instance).WithId("Quick"));
 }
 var summaries = BenchmarkSwitcher.FromAssembly(typeof(AllocatorBenchmarks).Assembly)
     .Run(rest.Length == 0 ? ["--filter", "*"] : rest, config);

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using Akka.Actor;
 using Akka.Event;
 using PageReportingActors.Allocator;
@@ -162,21 +163,29 @@ public sealed partial class ZoneActor : ReceiveActor, IWithTimers
             RejectReserve(m.Order, m.Reserve);
             return;
         }
-        var blocks = ImmutableArray.CreateBuilder<Block>(Math.Min(m.Count, 1 << 16));
+        // The allocator's bulk path, a piece at a time so a huge count grows the answer only as blocks come.
+        Block[]? first = null;
+        ImmutableArray<Block>.Builder? more = null;
+        var got = 0;
         AllocationFailureReason? stopped = null;
-        for (var i = 0; i < m.Count; i++)
+        while (got < m.Count && stopped is null)
         {
-            var result = _area.Allocate(m.Order, m.Migratetype, m.Floor, m.Cpu, m.Reserve);
-            if (!result.Succeeded)
+            var piece = new Block[Math.Min(m.Count - got, 1 << 16)];
+            var result = _area.AllocateMany(m.Order, piece, m.Migratetype, m.Floor, m.Cpu, m.Reserve);
+            stopped = result.StoppedBecause;
+            got += result.Count;
+            if (more is null && got == m.Count)
             {
-                stopped = result.Failure;
+                first = piece;
                 break;
             }
-            blocks.Add(result.Block);
+            more ??= ImmutableArray.CreateBuilder<Block>(piece.Length);
+            more.AddRange(piece.AsSpan(0, result.Count));
         }
-        if (blocks.Count > 0) ArmPerCpuTick();
-        // A full batch hands over its array instead of copying it.
-        Sender.Tell(new AllocatedMany(_area.Name, blocks.Count == blocks.Capacity ? blocks.MoveToImmutable() : blocks.ToImmutable(), stopped));
+        if (got > 0) ArmPerCpuTick();
+        // A single full piece is handed over without a copy.
+        var blocks = first is not null ? ImmutableCollectionsMarshal.AsImmutableArray(first) : more?.ToImmutable() ?? ImmutableArray<Block>.Empty;
+        Sender.Tell(new AllocatedMany(_area.Name, blocks, stopped));
     }
 
     private void HandleFree(Free m)
@@ -195,23 +204,13 @@ public sealed partial class ZoneActor : ReceiveActor, IWithTimers
 
     private void HandleFreeMany(FreeMany m)
     {
-        var rejected = ImmutableArray.CreateBuilder<FreeRejected>();
-        var freed = 0;
-        var highest = -1;
-        foreach (var block in m.Blocks.IsDefault ? ImmutableArray<Block>.Empty : m.Blocks)
-        {
-            var result = _area.Free(block.Pfn, block.Order, m.Cpu);
-            if (!result.Succeeded)
-            {
-                rejected.Add(Rejected(block.Pfn, block.Order, result.Rejection!.Value));
-                continue;
-            }
-            freed++;
-            highest = Math.Max(highest, result.HighestMergedOrder);
-        }
-        if (highest >= 0) Notify(highest);
-        if (freed > 0) ArmPerCpuTick();
-        Sender.Tell(new FreedMany(_area.Name, freed, rejected.ToImmutable()));
+        var blocks = m.Blocks.IsDefault ? ImmutableArray<Block>.Empty : m.Blocks;
+        ImmutableArray<FreeRejected>.Builder? rejected = null;
+        var result = _area.FreeMany(blocks.AsSpan(), m.Cpu, (i, reason) =>
+            (rejected ??= ImmutableArray.CreateBuilder<FreeRejected>()).Add(Rejected(blocks[i].Pfn, blocks[i].Order, reason)));
+        if (result.HighestMergedOrder >= 0) Notify(result.HighestMergedOrder);
+        if (result.Freed > 0) ArmPerCpuTick();
+        Sender.Tell(new FreedMany(_area.Name, result.Freed, rejected?.ToImmutable() ?? ImmutableArray<FreeRejected>.Empty));
     }
 
     private void RejectReserve(int order, long reserve)

@@ -72,6 +72,13 @@ public sealed partial class ZoneFreeArea
         return Flush(pcp, pcp.Count, 0);
     }
 
+    /// <summary>The kernel's tuning state of one CPU's lists that zoneinfo does not print, for tests that compare two zones.</summary>
+    internal string PerCpuTuning(int cpu)
+    {
+        var pcp = PerCpu(cpu);
+        return $"freeCount {pcp.FreeCount} freeFactor {pcp.FreeFactor} allocFactor {pcp.AllocFactor} prevFreeHighOrder {pcp.PrevFreeHighOrder} belowHigh {_belowHigh}";
+    }
+
     private PerCpuLists PerCpu(int cpu)
     {
         if (_perCpu is null) throw new InvalidOperationException($"zone {Name} keeps no per-CPU lists");
@@ -199,6 +206,8 @@ public sealed partial class ZoneFreeArea
         count = Math.Min(pcp.Count, count);
         var index = startIndex - 1;
         var highest = -1;
+        // In a bulk free the list's newest pages may still be passing (not yet linked in).
+        if (IsPassing(pcp, startIndex)) count = FlushPassing(pcp, count, startIndex, ref highest);
         while (count > 0)
         {
             do { if (++index >= PerCpuLists.ListCount) index = 0; } while (pcp.Heads[index] == NoPage);

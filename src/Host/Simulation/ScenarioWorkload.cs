@@ -225,7 +225,14 @@ public sealed class ScenarioWorkload : IWorkload
         if (_shuffle.Length < total) _shuffle = new int[total];
         var all = _shuffle.AsSpan(0, total);
         for (var i = 0; i < total; i++) all[i] = i;
-        _random.Shuffle(all);
+        // Random.Shuffle's steps (position i swapped with a draw from i..total-1): a position is
+        // final after its own step, so past the first count only the draws are made, which keeps
+        // the seeded sequence what a whole shuffle leaves.
+        for (var i = 0; i < total - 1; i++)
+        {
+            var j = _random.Next(i, total);
+            if (i < count) (all[i], all[j]) = (all[j], all[i]);
+        }
         // The first count of the shuffle, in ascending order: mark them, then read the marks in order.
         var picked = Marks(total);
         for (var i = 0; i < count; i++) picked[all[i]] = true;
