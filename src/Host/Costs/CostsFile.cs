@@ -165,27 +165,11 @@ public static class CostsFile
         return seconds;
     }
 
-    /// <summary>The object's fields by name: each at most once, none but <paramref name="known"/>.</summary>
+    /// <summary>The object's fields by name: each at most once, none but <paramref name="known"/> (checked by the reader every input file shares).</summary>
     private static Dictionary<string, JsonElement> Fields(JsonElement element, string path, string[] known)
     {
-        var fields = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-        foreach (var property in element.EnumerateObject())
-        {
-            string name;
-            try
-            {
-                name = property.Name;
-            }
-            catch (InvalidOperationException)
-            {
-                throw new ScenarioException(path, "a field name is not valid text (a lone UTF-16 surrogate)");
-            }
-            if (Array.IndexOf(known, name) < 0)
-                throw new ScenarioException(Join(path, name), $"is not a known field (known: {string.Join(", ", known)})");
-            if (!fields.TryAdd(name, property.Value))
-                throw new ScenarioException(Join(path, name), "is given twice");
-        }
-        return fields;
+        Scenarios.Fields.Of(element, path).AllowOnly(known);
+        return element.EnumerateObject().ToDictionary(p => p.Name, p => p.Value, StringComparer.Ordinal);
     }
 
     private static string Join(string path, string name) => path.Length == 0 ? name : $"{path}.{name}";
