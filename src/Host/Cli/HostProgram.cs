@@ -69,6 +69,7 @@ public static class HostProgram
                 .WithExample("scenarios", "show", "default");
             Fleet.FleetCommands.Register(config, context.Out, context.Console, context.Interactive);
             Replay.ReplayCommand.Register(config, context.Out, context.Console, context.Interactive);
+            Costs.CalibrateCommand.Register(config, context.Out);
         });
 
         try
