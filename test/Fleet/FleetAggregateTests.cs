@@ -46,11 +46,22 @@ public sealed class FleetAggregateTests
     }
 
     [Fact]
-    public void The_pareto_front_keeps_points_no_other_beats_on_both()
+    public void The_pareto_front_drops_points_another_is_no_worse_than_on_both_and_better_on_one()
     {
-        var front = SweepAnalysis.ParetoFront([(10, 500), (20, 300), (15, 600), (30, 300), (5, 900), (10, 500)]);
-        // (15, 600) loses to (10, 500); (30, 300) ties (20, 300) on memory and so is not beaten on both.
-        Assert.Equal([true, true, false, true, true, true], front);
+        var front = SweepAnalysis.ParetoFront([(1.0, 500), (2.0, 300), (1.5, 600), (3.0, 300), (0.5, 900), (1.0, 500), (0.5, 950)]);
+        // (1.5, 600) loses to (1.0, 500) on both; (3.0, 300) ties (2.0, 300) on memory and costs more:
+        // dominated; (0.5, 950) ties (0.5, 900) on CPU and holds more. The two equal (1.0, 500) stay.
+        Assert.Equal([true, true, false, false, true, true, false], front);
+    }
+
+    [Fact]
+    public void A_tie_on_one_axis_dominates_when_the_other_is_better_as_in_the_issue()
+    {
+        // Order 9 / 2 s cost what order 7 / 1 s cost and held 20 MB more: no longer on the front.
+        Assert.True(SweepAnalysis.Dominates((0.4, 300_000_000), (0.4, 320_000_000)));
+        Assert.False(SweepAnalysis.Dominates((0.4, 300_000_000), (0.4, 300_000_000)));
+        Assert.False(SweepAnalysis.Dominates((0.3, 320_000_000), (0.4, 300_000_000)));
+        Assert.Equal([true, false], SweepAnalysis.ParetoFront([(0.4, 300_000_000), (0.4, 320_000_000)]));
     }
 
     [Fact]

@@ -100,8 +100,8 @@ public sealed class FleetParserTests : IDisposable
         AssertError("hostMemory: \"8XB\" is not a size (a number and B, KiB, MiB or GiB, such as 512MiB)", Mutate(r => r["hostMemory"] = "8XB"));
         AssertError("guests: is empty", Mutate(r => r["guests"] = new JsonArray()));
         AssertError("guests[0].count: 0 must be in 1..100000", Mutate(r => r["guests"]![0]!["count"] = 0));
-        AssertError("guests[0].colour: is not a known field (known: scenario, count, stagger)", Mutate(r => r["guests"]![0]!["colour"] = "red"));
-        AssertError("guests[0].scenario: \"nope\" is not a built-in scenario (default, qemu-1g-free512, idle-64g, churn-10min, failing-device, reregister-during-pass, order-change) or a file",
+        AssertError("guests[0].colour: is not a known field (known: scenario, count, stagger, host)", Mutate(r => r["guests"]![0]!["colour"] = "red"));
+        AssertError("guests[0].scenario: \"nope\" is not a built-in scenario (default, qemu-1g-free512, idle-64g, churn-10min, failing-device, reregister-during-pass, order-change, retouch) or a file",
             Mutate(r => r["guests"]![0]!["scenario"] = "nope"));
         AssertError("guests[0].scenario: \"missing.json\" is not a file (paths are relative to the fleet file)", Mutate(r => r["guests"]![0]!["scenario"] = "missing.json"));
         AssertError("guests[0].stagger: 40s starts guest 1 of this entry at or after the fleet's end (40s)", Mutate(r => r["guests"]![0]!["stagger"] = "40s"));

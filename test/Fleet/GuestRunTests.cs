@@ -43,8 +43,16 @@ public sealed class GuestRunTests
         Assert.Equal(35, compared);
         Assert.True(run.Finished);
         var s = alone.Summary;
-        Assert.Equal(new GuestResult(4, alone.Scenario, s.ReportCalls, s.FailedReports, s.ReportedBytes, s.HostResidentPeakBytes, s.HostResidentEndBytes, 35.0),
+        Assert.Equal(new GuestResult(4, alone.Scenario, s.ReportCalls, s.FailedReports, s.ReportedBytes, s.HostResidentPeakBytes, s.HostResidentEndBytes, 35.0)
+            {
+                HostFaults = alone.Host!.HostFaults,
+                Refaults = alone.Host.Refaults,
+                RefaultBytes = alone.Host.RefaultBytes,
+                IgnoredBytes = alone.Host.IgnoredBytes,
+                HostCpuSeconds = alone.Host.HostCpuSeconds,
+            },
             run.Result);
+        Assert.True(run.Result.HostFaults > 0);
         Assert.True(s.ReportCalls > 0);
     }
 

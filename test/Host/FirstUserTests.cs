@@ -52,8 +52,8 @@ public sealed class FirstUserTests : IDisposable
     }
 
     [Theory]
-    [InlineData("unknown scenario \"nope\"; known: default, qemu-1g-free512, idle-64g, churn-10min, failing-device, reregister-during-pass, order-change", "scenarios", "show", "nope")]
-    [InlineData("scenarios show: name a built-in scenario (default, qemu-1g-free512, idle-64g, churn-10min, failing-device, reregister-during-pass, order-change)", "scenarios", "show")]
+    [InlineData("unknown scenario \"nope\"; known: default, qemu-1g-free512, idle-64g, churn-10min, failing-device, reregister-during-pass, order-change, retouch", "scenarios", "show", "nope")]
+    [InlineData("scenarios show: name a built-in scenario (default, qemu-1g-free512, idle-64g, churn-10min, failing-device, reregister-during-pass, order-change, retouch)", "scenarios", "show")]
     [InlineData("scenarios: \"frob\" is not an action (show NAME, or nothing to list them)", "scenarios", "frob")]
     [InlineData("--log-level: \"loud\" is not a level (debug, info, warning, error)", "run", "default", "--log-level", "loud")]
     public async Task Mistakes_exit_2_with_one_line(string message, params string[] args)

@@ -65,7 +65,7 @@ public sealed class HostProgramTests : IDisposable
     [Fact]
     public async Task An_unknown_name_exits_2_listing_the_known_ones() =>
         await AssertUsageError(
-            "unknown scenario \"bogus\"; known: default, qemu-1g-free512, idle-64g, churn-10min, failing-device, reregister-during-pass, order-change",
+            "unknown scenario \"bogus\"; known: default, qemu-1g-free512, idle-64g, churn-10min, failing-device, reregister-during-pass, order-change, retouch",
             "run", "bogus");
 
     [Theory]

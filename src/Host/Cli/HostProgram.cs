@@ -165,6 +165,7 @@ public static class HostProgram
         if (settings.Quiet && level < LogEventLevel.Warning) level = LogEventLevel.Warning;
         var (scenario, source) = LoadScenario(settings.Scenario);
         if (settings.Seed is { } seed) scenario = scenario with { Seed = seed };
+        if (ScenarioHost.ReadCostsOption(settings.Costs) is { } costs) scenario = scenario with { Host = scenario.Host with { Costs = costs } };
         // A run that could not be kept, or written, is refused before it takes any time.
         if (ScenarioBounds.TimelineProblem(ScenarioWorkload.StopTime(scenario), sample) is { } tooLong)
             throw new UsageException(tooLong);
@@ -272,6 +273,10 @@ public sealed class RunCommandSettings : CommandSettings
     [CommandOption("--quiet")]
     [Description("Print only warnings, errors and a one-line result: no progress, no summary table.")]
     public bool Quiet { get; set; }
+
+    [CommandOption("--costs <FILE>")]
+    [Description("Unit costs (a costs.json that calibrate wrote) instead of the scenario's host.costs or the defaults.")]
+    public string? Costs { get; set; }
 
     // Spectre.Console.Cli 0.57 fills an option given last without a value with its internal
     // default-command token instead of failing; catch that so "--out" alone is an error.

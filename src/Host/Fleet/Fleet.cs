@@ -9,6 +9,15 @@ public sealed record Fleet(
     long? HostMemoryBytes,
     IReadOnlyList<FleetGuest> Guests)
 {
+    /// <summary>Every guest with these unit costs (<c>--costs</c>), written into the scenario it carries.</summary>
+    public Fleet WithCosts(PageReportingActors.Hypervisor.UnitCosts costs) => this with
+    {
+        Guests = Guests.Select(g => g with
+        {
+            Definition = g.Definition with { ScenarioJson = Scenarios.ScenarioHost.WithCosts(g.Definition.ScenarioJson, costs) },
+        }).ToList(),
+    };
+
     /// <summary>The fleet's sample instants, 0 to <see cref="Duration"/> inclusive.</summary>
     public IEnumerable<TimeSpan> SampleTimes()
     {

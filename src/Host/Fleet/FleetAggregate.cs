@@ -20,7 +20,20 @@ public sealed record FleetSummary(
     double? OvercommitRatio,
     bool? Fits,
     double GuestSeconds,
-    double WallSeconds);
+    double WallSeconds)
+{
+    /// <summary>The guests' host faults, summed.</summary>
+    public long HostFaults { get; init; }
+
+    /// <summary>The guests' refaults, summed.</summary>
+    public long Refaults { get; init; }
+
+    /// <summary>Bytes those refaults made resident, summed.</summary>
+    public long RefaultBytes { get; init; }
+
+    /// <summary>Host CPU of every guest's faults and discards.</summary>
+    public double HostCpuSeconds { get; init; }
+}
 
 /// <summary>Everything a fleet run produced; the writers turn it into fleet.json, fleet-timeline.csv and fleet.png.</summary>
 public sealed record FleetResult(

@@ -47,6 +47,7 @@ public static class FleetCommands
         var options = ClusterOptions(settings.Nodes, settings.Listen, settings.Expect);
         if (!File.Exists(settings.Fleet)) throw new UsageException($"fleet file not found: {settings.Fleet}");
         var fleet = FleetParser.ParseFile(settings.Fleet);
+        if (ScenarioHost.ReadCostsOption(settings.Costs) is { } costs) fleet = fleet.WithCosts(costs);
         // Nodes started here share this machine's cores with this process.
         if (options.Listen is null) GuestEntityActor.Concurrency = FleetEngine.LocalShare(options.Nodes);
 
@@ -189,6 +190,10 @@ public sealed class FleetSettings : CommandSettings
     [CommandOption("--expect <N>")]
     [Description("With --listen: members in all, this process included.")]
     public int? Expect { get; set; }
+
+    [CommandOption("--costs <FILE>")]
+    [Description("Unit costs (a costs.json that calibrate wrote) instead of the scenario's host.costs or the defaults.")]
+    public string? Costs { get; set; }
 }
 
 /// <summary>Arguments of <c>fleet-node</c>.</summary>

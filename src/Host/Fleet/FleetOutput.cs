@@ -100,6 +100,10 @@ public static class FleetOutput
             else w.WriteNull("fits");
             ReportJsonWriter.Seconds(w, "guestSeconds", s.GuestSeconds);
             ReportJsonWriter.Seconds(w, "wallSeconds", s.WallSeconds);
+            w.WriteNumber("hostFaults", s.HostFaults);
+            w.WriteNumber("refaults", s.Refaults);
+            w.WriteNumber("refaultBytes", s.RefaultBytes);
+            ReportJsonWriter.Seconds(w, "hostCpuSeconds", s.HostCpuSeconds);
             w.WriteEndObject();
             w.WriteEndObject();
         }

@@ -69,8 +69,22 @@ public static class FleetParser
         {
             var path = $"guests[{entry}]";
             var fields = Fields.Of(element, path);
-            fields.AllowOnly("scenario", "count", "stagger");
+            fields.AllowOnly("scenario", "count", "stagger", "host");
             var (scenarioName, scenarioJson, scenario) = ReadScenario(fields.Required("scenario"), fields.PathOf("scenario"), baseDirectory);
+            if (fields.Optional("host") is { } entryHost)
+            {
+                // The entry's host over the scenario's own: checked by the scenario parser, errors named at the entry.
+                var hostPath = fields.PathOf("host");
+                scenarioJson = ScenarioHost.With(scenarioJson, ScenarioHost.ReadEntryHost(entryHost, hostPath, baseDirectory));
+                try
+                {
+                    scenario = ScenarioParser.Parse(scenarioJson);
+                }
+                catch (ScenarioException e) when (e.Path.StartsWith("host", StringComparison.Ordinal))
+                {
+                    throw new ScenarioException($"{path}.{e.Path}", e.Problem);
+                }
+            }
             var count = fields.OptionalInt("count", 1, MaxGuests) ?? 1;
             if (guests.Count + count > MaxGuests)
                 throw new ScenarioException($"{path}.count", string.Create(CultureInfo.InvariantCulture, $"{count} brings the fleet over {MaxGuests} guests"));

@@ -21,7 +21,13 @@ public static class FleetRunner
             fleet.Guests.Select(g => g.MemoryBytes),
             outcome.Lockstep.Results.Select(r => r.VirtualSeconds),
             fleet.HostMemoryBytes,
-            outcome.WallSeconds);
+            outcome.WallSeconds) with
+        {
+            HostFaults = outcome.Lockstep.Results.Sum(r => r.HostFaults),
+            Refaults = outcome.Lockstep.Results.Sum(r => r.Refaults),
+            RefaultBytes = outcome.Lockstep.Results.Sum(r => r.RefaultBytes),
+            HostCpuSeconds = outcome.Lockstep.Results.Sum(r => r.HostCpuSeconds),
+        };
         return new FleetResult(fleet.Name, fleet.Seed, outcome.Nodes, fleet.HostMemoryBytes, guests, timeline, summary);
     }
 }

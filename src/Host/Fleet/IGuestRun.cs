@@ -43,4 +43,20 @@ public sealed record GuestResult(
     long ReportedBytes,
     long PeakResidentBytes,
     long EndResidentBytes,
-    double VirtualSeconds);
+    double VirtualSeconds)
+{
+    /// <summary>Host page faults of the guest's writes over its run.</summary>
+    public long HostFaults { get; init; }
+
+    /// <summary>Faults that brought back pages a discard had taken.</summary>
+    public long Refaults { get; init; }
+
+    /// <summary>Bytes those refaults made resident.</summary>
+    public long RefaultBytes { get; init; }
+
+    /// <summary>Bytes of report entries the host acknowledged and left resident.</summary>
+    public long IgnoredBytes { get; init; }
+
+    /// <summary>Host CPU of the guest's faults and discards at its unit costs.</summary>
+    public double HostCpuSeconds { get; init; }
+}

@@ -65,7 +65,14 @@ public sealed class SteppedGuestRun : IGuestRun
         var run = simulation.BuildResult(0);
         var s = run.Summary;
         _result = new GuestResult(_definition.Index, run.Scenario, s.ReportCalls, s.FailedReports, s.ReportedBytes,
-            s.HostResidentPeakBytes, s.HostResidentEndBytes, s.VirtualSeconds);
+            s.HostResidentPeakBytes, s.HostResidentEndBytes, s.VirtualSeconds)
+        {
+            HostFaults = run.Host?.HostFaults ?? 0,
+            Refaults = run.Host?.Refaults ?? 0,
+            RefaultBytes = run.Host?.RefaultBytes ?? 0,
+            IgnoredBytes = run.Host?.IgnoredBytes ?? 0,
+            HostCpuSeconds = run.Host?.HostCpuSeconds ?? 0,
+        };
         simulation.Dispose();
         _simulation = null;
     }

@@ -37,6 +37,8 @@ public static class ReplayCommand
         if (settings.Kpageflags is { } flags && !File.Exists(flags)) throw new UsageException($"--kpageflags: file not found: {flags}");
 
         var guest = ReplayGuest.LoadFile(settings.Guest);
+        if (ScenarioHost.ReadCostsOption(settings.Costs) is { } costs)
+            guest = guest with { Scenario = guest.Scenario with { Host = guest.Scenario.Host with { Costs = costs } } };
         RunResult result;
         var previousLogger = Log.Logger;
         using var logger = HostLogging.Create(stdout, settings.Quiet ? LogEventLevel.Warning : LogEventLevel.Information);
@@ -133,6 +135,10 @@ public sealed class ReplaySettings : CommandSettings
     [CommandOption("--quiet")]
     [Description("Print only warnings, errors and a one-line result.")]
     public bool Quiet { get; set; }
+
+    [CommandOption("--costs <FILE>")]
+    [Description("Unit costs (a costs.json that calibrate wrote) instead of the scenario's host.costs or the defaults.")]
+    public string? Costs { get; set; }
 
     private const string SpectreDefaultCommandToken = "__default_command";
 

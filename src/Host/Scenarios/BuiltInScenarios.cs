@@ -24,6 +24,7 @@ public static class BuiltInScenarios
         new("failing-device", "4 GiB guest frees GiBs while every 10th report call fails"),
         new("reregister-during-pass", "16 GiB guest unregisters and registers the device again right after a pass starts"),
         new("order-change", "4 GiB guest frees order-5 blocks, then lowers the reporting order to 5 at run time"),
+        new("retouch", "1 GiB 6.12 guest touches 512 MiB, frees it, and 20 s later touches 256 MiB again: what the host pays to give memory back"),
     ];
 
     public static IReadOnlyList<string> Names { get; } = All.Select(s => s.Name).ToArray();

@@ -22,7 +22,7 @@ public static class SweepCommand
         var json = !looksLikePath && BuiltInScenarios.Exists(settings.Scenario)
             ? BuiltInScenarios.GetJson(settings.Scenario)
             : File.ReadAllText(settings.Scenario);
-        var plan = SweepPlan.Create(json, settings.Order, settings.Delay, settings.Capacity, sample);
+        var plan = SweepPlan.Create(json, settings.Order, settings.Delay, settings.Capacity, sample, settings.Backing, ScenarioHost.ReadCostsOption(settings.Costs));
 
         context.Out.WriteLine($"sweep of \"{scenario.Name}\": {plan.Policies.Count} combinations on {options.Nodes} node(s)");
         if (plan.SetsOrderAfterRegistration)
@@ -64,6 +64,14 @@ public sealed class SweepSettings : CommandSettings
     [CommandOption("--capacity <LIST>")]
     [Description("Entries per report, e.g. 16,32,64.")]
     public string? Capacity { get; set; }
+
+    [CommandOption("--backing <LIST>")]
+    [Description("Host backings, e.g. 4KiB,thp,hugetlb-2MiB (one more axis).")]
+    public string? Backing { get; set; }
+
+    [CommandOption("--costs <FILE>")]
+    [Description("Unit costs (a costs.json that calibrate wrote) for every run.")]
+    public string? Costs { get; set; }
 
     [CommandOption("--sample <DURATION>")]
     [Description("Virtual time between samples of each run.")]

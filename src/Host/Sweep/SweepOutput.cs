@@ -10,7 +10,7 @@ public static class SweepOutput
 {
     public const string CsvName = "sweep.csv";
     public const string PngName = "sweep.png";
-    public const string CsvHeader = "order,delay,capacity,reports,failedReports,reportedBytes,meanResidentBytes,endResidentBytes,secondsTo90PercentReturned,pareto";
+    public const string CsvHeader = "order,delay,capacity,backing,reports,failedReports,refaults,refaultBytes,ignoredBytes,hostCpuSeconds,reportedBytes,meanResidentBytes,endResidentBytes,secondsTo90PercentReturned,pareto";
 
     private const double BytesPerMiB = 1 << 20;
 
@@ -32,7 +32,7 @@ public static class SweepOutput
             var order = r.Policy.Order is { } o ? o.ToString(CultureInfo.InvariantCulture) : "";
             var to90 = r.SecondsTo90PercentReturned is { } s ? s.ToString("0.###", CultureInfo.InvariantCulture) : "";
             text.Append(string.Create(CultureInfo.InvariantCulture,
-                $"{order},{r.Policy.Delay.TotalSeconds:0.###},{r.Policy.Capacity},{r.Reports},{r.FailedReports},{r.ReportedBytes},{r.MeanResidentBytes},{r.EndResidentBytes},{to90},{(r.Pareto ? "true" : "false")}"))
+                $"{order},{r.Policy.Delay.TotalSeconds:0.###},{r.Policy.Capacity},{r.Backing},{r.Reports},{r.FailedReports},{r.Refaults},{r.RefaultBytes},{r.IgnoredBytes},{Output.ReportJsonWriter.FormatSeconds(r.HostCpuSeconds)},{r.ReportedBytes},{r.MeanResidentBytes},{r.EndResidentBytes},{to90},{(r.Pareto ? "true" : "false")}"))
                 .Append('\n');
         }
         return text.ToString();
@@ -43,25 +43,25 @@ public static class SweepOutput
         using var plot = new Plot();
         if (rows.Count > 0)
         {
-            var all = plot.Add.ScatterPoints(rows.Select(r => (double)r.Reports).ToArray(), rows.Select(r => r.MeanResidentBytes / BytesPerMiB).ToArray());
+            var all = plot.Add.ScatterPoints(rows.Select(r => r.HostCpuSeconds).ToArray(), rows.Select(r => r.MeanResidentBytes / BytesPerMiB).ToArray());
             all.LegendText = "policy";
             all.MarkerSize = 7;
-            var front = rows.Where(r => r.Pareto).OrderBy(r => r.Reports).ThenByDescending(r => r.MeanResidentBytes).ToList();
-            var line = plot.Add.Scatter(front.Select(r => (double)r.Reports).ToArray(), front.Select(r => r.MeanResidentBytes / BytesPerMiB).ToArray());
+            var front = rows.Where(r => r.Pareto).OrderBy(r => r.HostCpuSeconds).ThenByDescending(r => r.MeanResidentBytes).ToList();
+            var line = plot.Add.Scatter(front.Select(r => r.HostCpuSeconds).ToArray(), front.Select(r => r.MeanResidentBytes / BytesPerMiB).ToArray());
             line.LegendText = "Pareto front";
             line.LineWidth = 2;
             line.MarkerSize = 10;
             foreach (var r in rows)
             {
-                var label = plot.Add.Text(r.Policy.Label, r.Reports, r.MeanResidentBytes / BytesPerMiB);
+                var label = plot.Add.Text(r.Policy.Label, r.HostCpuSeconds, r.MeanResidentBytes / BytesPerMiB);
                 label.LabelFontSize = 9;
                 label.LabelOffsetX = 5;
                 label.LabelOffsetY = -5;
             }
             plot.ShowLegend(Alignment.UpperRight);
         }
-        plot.Title($"{title}: reports against mean host-resident memory");
-        plot.XLabel("report calls");
+        plot.Title($"{title}: host CPU against mean host-resident memory");
+        plot.XLabel("host CPU seconds (faults and discards)");
         plot.YLabel("mean host-resident memory (MiB)");
         plot.Axes.AutoScale();
         plot.SavePng(path, 1000, 600);

@@ -9,9 +9,11 @@ using PageReportingActors.Memory;
 namespace PageReportingActors.Host.Sweep;
 
 /// <summary>One policy of a sweep: the configured reporting order (null: the scenario leaves it unset), delay and capacity.</summary>
-public sealed record SweepPolicy(int? Order, TimeSpan Delay, int Capacity)
+/// <param name="Backing">The host backing (<c>--backing</c>), or null: the scenario's.</param>
+public sealed record SweepPolicy(int? Order, TimeSpan Delay, int Capacity, string? Backing = null)
 {
-    public string Label => $"o{(Order is { } o ? o.ToString(CultureInfo.InvariantCulture) : "-")} d{Durations.Format(Delay)} c{Capacity.ToString(CultureInfo.InvariantCulture)}";
+    public string Label => $"o{(Order is { } o ? o.ToString(CultureInfo.InvariantCulture) : "-")} d{Durations.Format(Delay)} c{Capacity.ToString(CultureInfo.InvariantCulture)}"
+        + (Backing is null ? "" : $" {Backing}");
 }
 
 /// <summary>A sweep ready to run: the scenario once per combination, each as a guest starting at 0.</summary>
@@ -37,8 +39,12 @@ public sealed record SweepPlan(Scenario Scenario, IReadOnlyList<SweepPolicy> Pol
 
     /// <param name="scenarioJson">The scenario's text.</param>
     /// <param name="orders">"5,7,9" or null to keep the scenario's.</param>
-    public static SweepPlan Create(string scenarioJson, string? orders, string? delays, string? capacities, TimeSpan sample)
+    /// <param name="backings">"4KiB,thp" or null to keep the scenario's host backing.</param>
+    /// <param name="costs">Unit costs for every run (<c>--costs</c>), or null: the scenario's.</param>
+    public static SweepPlan Create(string scenarioJson, string? orders, string? delays, string? capacities, TimeSpan sample,
+        string? backings = null, PageReportingActors.Hypervisor.UnitCosts? costs = null)
     {
+        if (costs is not null) scenarioJson = ScenarioHost.WithCosts(scenarioJson, costs);
         var scenario = ScenarioParser.Parse(scenarioJson);
         var orderValues = orders is null
             ? [scenario.Reporting.Order]
@@ -52,14 +58,20 @@ public sealed record SweepPlan(Scenario Scenario, IReadOnlyList<SweepPolicy> Pol
             ? [scenario.Reporting.Capacity]
             : List("--capacity", capacities, text => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var c) && c >= 1 && c <= ScenarioParser.MaxCapacity ? c : (int?)null,
                 $"a capacity in 1..{ScenarioParser.MaxCapacity}");
-        var count = (long)orderValues.Count * delayValues.Count * capacityValues.Count;
-        if (count > MaxCombinations) throw new UsageException($"--order, --delay, --capacity: {count} combinations; at most {MaxCombinations}");
+        var backingValues = backings is null
+            ? [null]
+            : List("--backing", backings, text => PageReportingActors.Hypervisor.HostBackings.TryParse(text, out var b) ? b : (PageReportingActors.Hypervisor.HostBacking?)null,
+                $"a backing ({string.Join(", ", PageReportingActors.Hypervisor.HostBackings.All.Select(b => b.Name))})")
+                .Select(b => (string?)PageReportingActors.Hypervisor.HostBackings.Name(b)).ToList();
+        var count = (long)orderValues.Count * delayValues.Count * capacityValues.Count * backingValues.Count;
+        if (count > MaxCombinations) throw new UsageException($"--order, --delay, --capacity, --backing: {count} combinations; at most {MaxCombinations}");
 
         var policies = new List<SweepPolicy>();
         foreach (var order in orderValues)
             foreach (var delay in delayValues)
                 foreach (var capacity in capacityValues)
-                    policies.Add(new SweepPolicy(order, delay, capacity));
+                    foreach (var backing in backingValues)
+                        policies.Add(new SweepPolicy(order, delay, capacity, backing));
 
         var stop = scenario.Workload[^1].At;
         var afterRegistration = orders is not null && scenario.Kernel == KernelProfile.Linux6_1;
@@ -89,6 +101,12 @@ public sealed record SweepPlan(Scenario Scenario, IReadOnlyList<SweepPolicy> Pol
         reporting["order"] = policy.Order is { } o ? JsonValue.Create(o) : null;
         reporting["delay"] = Durations.Format(policy.Delay);
         reporting["capacity"] = policy.Capacity;
+        if (policy.Backing is { } backing)
+        {
+            var host = root["host"] as JsonObject ?? new JsonObject();
+            root["host"] = host;
+            host["backing"] = backing;
+        }
         if (orderAfterRegistration && policy.Order is { } order && root["workload"] is JsonArray workload)
         {
             for (var i = workload.Count - 1; i >= 0; i--)

@@ -13,7 +13,16 @@ public sealed record SweepRow(
     long EndResidentBytes,
     double? SecondsTo90PercentReturned,
     bool Pareto,
-    string Node);
+    string Node)
+{
+    /// <summary>The run's host backing, by its scenario name.</summary>
+    public string Backing { get; init; } = "4KiB";
+
+    public long Refaults { get; init; }
+    public long RefaultBytes { get; init; }
+    public long IgnoredBytes { get; init; }
+    public double HostCpuSeconds { get; init; }
+}
 
 /// <summary>The sweep's figures, as plain arithmetic over each run's samples and totals.</summary>
 public static class SweepAnalysis
@@ -28,9 +37,16 @@ public static class SweepAnalysis
             var resident = samples.Where(s => s.Running).Select(s => s.HostResidentBytes).ToList();
             var mean = resident.Count == 0 ? 0 : (long)Math.Round(resident.Average(r => (double)r));
             return new SweepRow(policy, result.Reports, result.FailedReports, result.ReportedBytes, mean, result.EndResidentBytes,
-                SecondsTo90PercentReturned(times, samples, firstFree), false, outcome.Nodes[i]);
+                SecondsTo90PercentReturned(times, samples, firstFree), false, outcome.Nodes[i])
+            {
+                Backing = policy.Backing ?? PageReportingActors.Hypervisor.HostBackings.Name(plan.Scenario.Host.Backing),
+                Refaults = result.Refaults,
+                RefaultBytes = result.RefaultBytes,
+                IgnoredBytes = result.IgnoredBytes,
+                HostCpuSeconds = result.HostCpuSeconds,
+            };
         }).ToList();
-        var pareto = ParetoFront(rows.Select(r => (r.Reports, r.MeanResidentBytes)).ToList());
+        var pareto = ParetoFront(rows.Select(r => (r.HostCpuSeconds, r.MeanResidentBytes)).ToList());
         return rows.Select((r, i) => r with { Pareto = pareto[i] }).ToList();
     }
 
@@ -57,7 +73,14 @@ public static class SweepAnalysis
         return null;
     }
 
-    /// <summary>True where no other point has both fewer reports and less mean resident memory.</summary>
-    public static bool[] ParetoFront(IReadOnlyList<(int Reports, long MeanResidentBytes)> points) =>
-        points.Select(p => !points.Any(q => q.Reports < p.Reports && q.MeanResidentBytes < p.MeanResidentBytes)).ToArray();
+    /// <summary>
+    /// True where no other point dominates: is no worse on both host CPU and mean resident memory
+    /// and better on one. Two equal points do not dominate each other; both are on the front.
+    /// </summary>
+    public static bool[] ParetoFront(IReadOnlyList<(double HostCpuSeconds, long MeanResidentBytes)> points) =>
+        points.Select(p => !points.Any(q => Dominates(q, p))).ToArray();
+
+    public static bool Dominates((double HostCpuSeconds, long MeanResidentBytes) q, (double HostCpuSeconds, long MeanResidentBytes) p) =>
+        q.HostCpuSeconds <= p.HostCpuSeconds && q.MeanResidentBytes <= p.MeanResidentBytes
+        && (q.HostCpuSeconds < p.HostCpuSeconds || q.MeanResidentBytes < p.MeanResidentBytes);
 }
