@@ -12,6 +12,7 @@ internal static class PageReportingInstruments
 {
     private static readonly ZoneUsageState[] States = Enum.GetValues<ZoneUsageState>();
     private static readonly ConcurrentDictionary<object, (string Guest, IReadOnlyList<ZoneUsage> Zones)> Guests = new();
+    private static readonly ConcurrentDictionary<object, (string Guest, Hypervisor.CostLedger Ledger)> Hosts = new();
 
     public static readonly Meter Meter = new(PageReportingMetrics.MeterName, typeof(PageReportingInstruments).Assembly.GetName().Version?.ToString());
 
@@ -30,6 +31,27 @@ internal static class PageReportingInstruments
     public static readonly ObservableGauge<long> MemoryUsage =
         Meter.CreateObservableGauge(PageReportingMetrics.MemoryUsage, Usage, "By",
             "Memory of a zone that is not allocated, by state: free, reported, isolated, pcp");
+
+    // Observed, not added to: the ledger already counts, and a fault costs no more than its bit flip.
+    public static readonly ObservableCounter<long> HostFaults =
+        Meter.CreateObservableCounter(PageReportingMetrics.HostFaults, () => Host(l => l.HostFaults), "{fault}",
+            "Host page faults of the guest's writes");
+    public static readonly ObservableCounter<long> HostRefaults =
+        Meter.CreateObservableCounter(PageReportingMetrics.HostRefaults, () => Host(l => l.Refaults), "{fault}",
+            "Host faults that brought back pages a discard had taken");
+    public static readonly ObservableCounter<long> HostIgnored =
+        Meter.CreateObservableCounter(PageReportingMetrics.HostIgnored, () => Host(l => l.IgnoredEntries), "{entry}",
+            "Report entries the host acknowledged and left resident");
+
+    public static void AddHost(object owner, string guest, Hypervisor.CostLedger ledger) => Hosts[owner] = (guest, ledger);
+
+    public static void RemoveHost(object owner) => Hosts.TryRemove(owner, out _);
+
+    private static IEnumerable<Measurement<long>> Host(Func<Hypervisor.CostLedger, long> read)
+    {
+        foreach (var (guest, ledger) in Hosts.Values)
+            yield return new Measurement<long>(read(ledger), new KeyValuePair<string, object?>(PageReportingMetrics.GuestTag, guest));
+    }
 
     /// <summary>Adds a guest's zones to the gauge until <see cref="RemoveGuest"/> with the same owner.</summary>
     public static void AddGuest(object owner, string guest, IReadOnlyList<ZoneUsage> zones) => Guests[owner] = (guest, zones);

@@ -26,6 +26,13 @@ public static class PageReportingMetrics
     /// <summary>Observable gauge (<c>By</c>): a zone's memory by <see cref="StateTag"/>: free, reported, isolated, pcp.</summary>
     public const string MemoryUsage = "page_reporting.memory.usage";
 
+    /// <summary>Observable counter (<c>{fault}</c>): host page faults of a guest's writes (a hypervisor model's, see <see cref="PageReportingHostMetrics"/>).</summary>
+    public const string HostFaults = "page_reporting.host.faults";
+    /// <summary>Observable counter (<c>{fault}</c>): host faults that brought back pages a discard had taken.</summary>
+    public const string HostRefaults = "page_reporting.host.refaults";
+    /// <summary>Observable counter (<c>{entry}</c>): report entries the host acknowledged and left resident.</summary>
+    public const string HostIgnored = "page_reporting.host.ignored";
+
     /// <summary>Tag naming the guest (<see cref="PageReportingSettings.GuestName"/>).</summary>
     public const string GuestTag = "guest";
     /// <summary>Tag naming the zone.</summary>

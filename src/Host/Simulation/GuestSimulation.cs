@@ -60,7 +60,10 @@ public sealed class GuestSimulation : IDisposable
             var device = runtime.StartActor(PageReporting.DeviceProps(balloon), "balloon");
             var recorder = runtime.StartActor(RunRecorderActor.Props(log), "recorder");
             var guest = new SimulatedGuest(runtime, device, recorder, hypervisor, log);
-            return new GuestSimulation(scenario, workload ?? new ScenarioWorkload(scenario, stop), stop, runtime, guest, balloon, cancellation);
+            return new GuestSimulation(scenario, workload ?? new ScenarioWorkload(scenario, stop), stop, runtime, guest, balloon, cancellation)
+            {
+                _hostMetrics = PageReportingHostMetrics.Observe(settings.GuestName, hypervisor),
+            };
         }
         catch
         {
@@ -135,5 +138,12 @@ public sealed class GuestSimulation : IDisposable
     public RunResult BuildResult(double wallSeconds) =>
         RunResultBuilder.Build(_scenario, ReportingOrder(), Guest.Log, _timeline, Guest.Hypervisor.Snapshot(), Now, wallSeconds);
 
-    public void Dispose() => _runtime.Dispose();
+    public void Dispose()
+    {
+        _hostMetrics?.Dispose();
+        _runtime.Dispose();
+    }
+
+    /// <summary>The host counters' hold on this guest's ledger, let go with the run.</summary>
+    private IDisposable? _hostMetrics;
 }
