@@ -39,14 +39,30 @@ public sealed class HtmlReportTests : IDisposable
             Regex.Matches(html, "<g class=\"marker\" data-kind=\"[A-Za-z]+\" data-t=\"([0-9.]+)\"").Select(m => m.Groups[1].Value));
         Assert.Contains("<svg class=\"chart\"", html);
         Assert.Contains("memory (MiB)", html);
-        // host-resident, reported and the per-CPU lists.
-        Assert.Equal(3, Regex.Matches(html, "<polyline class=\"series\"").Count);
+        // host-resident, reported, the per-CPU lists and refaulted memory.
+        Assert.Equal(4, Regex.Matches(html, "<polyline class=\"series\"").Count);
         Assert.Contains("per-CPU lists (free, never reported)", html);
         // The passes and reports tables have a row per pass and report of the run.
         Assert.Contains("<h2>Passes (6)</h2>", html);
         Assert.DoesNotMatch("https?://", html);
         Assert.DoesNotContain("<script", html);
         Assert.DoesNotContain("<link", html);
+    }
+
+    [Fact]
+    public async Task Retouch_shows_the_cost_table_and_the_refaults_rising_on_the_chart()
+    {
+        var html = await RunBuiltIn("retouch");
+        var report = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(_dir, "retouch", ReportJsonWriter.FileName)))!["cost"]!;
+        Assert.Contains("<h2>What reporting cost the host</h2>", html);
+        var cost = Regex.Match(html, "<table class=\"summary\" id=\"cost\">(.*?)</table>", RegexOptions.Singleline).Groups[1].Value;
+        Assert.Contains($"<td>host faults</td><td>{(long)report["hostFaults"]!}</td>", cost);
+        Assert.Contains($"<td>{(long)report["refaults"]!}, ", cost);
+        Assert.True((long)report["refaults"]! > 0);
+        // The refaulted line starts at 0 and ends higher: its last point is above its first.
+        var points = Regex.Match(html, "data-series=\"refaulted\"[^>]*points=\"([^\"]*)\"").Groups[1].Value.Trim().Split(' ')
+            .Select(p => double.Parse(p.Split(',')[1], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.True(points[^1] < points[0], $"{points[0]} -> {points[^1]}");
     }
 
     [Fact]

@@ -52,4 +52,5 @@ public sealed record ChartScale(string Unit, double BytesPerUnit)
     public const string ResidentColour = "#1f77b4";
     public const string ReportedColour = "#ff7f0e";
     public const string PerCpuColour = "#bcbd22";
+    public const string RefaultColour = "#d62728";
 }

@@ -41,6 +41,7 @@ public static class HtmlReportWriter
         h.Append(I($"<p class=\"settings\">seed {result.Seed} &middot; reporting order {result.Settings.ReportingOrder} &middot; delay {result.Settings.DelaySeconds:0.###} s &middot; capacity {result.Settings.Capacity} entries</p>\n"));
 
         Summary(h, result);
+        Cost(h, result.Host);
         h.Append("<h2>Timeline</h2>\n");
         Chart(h, result, scale);
         Steps(h, result.Steps);
@@ -91,11 +92,32 @@ public static class HtmlReportWriter
             h.Append("<tr><td>").Append(E(name)).Append("</td><td>").Append(E(value)).Append("</td></tr>\n");
     }
 
+    /// <summary>report.json's <c>cost</c> as a table: what the host did for this run and what it cost.</summary>
+    private static void Cost(StringBuilder h, PageReportingActors.Hypervisor.HostSnapshot? host)
+    {
+        if (host is null) return;
+        h.Append("<h2>What reporting cost the host</h2>\n<table class=\"summary\" id=\"cost\">\n");
+        Row(h, "backing", I($"{host.BackingName} ({Sizes.Human(host.HostPageBytes)} host pages){(host.DiscardInhibited ? ", discards inhibited" : "")}"));
+        Row(h, "report calls / entries", I($"{host.ReportCalls} / {host.Entries}"));
+        Row(h, "discarded", Sizes.Human(host.DiscardedBytes));
+        Row(h, "ignored (left resident, flagged Reported)", I($"{host.IgnoredEntries} entries, {Sizes.Human(host.IgnoredBytes)}"));
+        Row(h, "host faults", I($"{host.HostFaults}"));
+        Row(h, "refaults (pages a discard took, written again)", I($"{host.Refaults}, {Sizes.Human(host.RefaultBytes)}"));
+        Row(h, "split THP frames", I($"{host.SplitFrames}"));
+        Row(h, "host CPU", I($"{host.HostCpuSeconds:0.######} s"));
+        var c = host.UnitCosts;
+        Row(h, "unit costs", I($"fault 4 KiB {c.Fault4KiBSeconds * 1e6:0.###} us, fault 2 MiB {c.FaultHuge2MiBSeconds * 1e6:0.###} us, discard 128 KiB {c.Discard128KiBSeconds * 1e6:0.###} us, discard 2 MiB {c.Discard2MiBSeconds * 1e6:0.###} us ({c.Source})"));
+        h.Append("</table>\n");
+
+        static void Row(StringBuilder h, string name, string value) =>
+            h.Append("<tr><td>").Append(E(name)).Append("</td><td>").Append(E(value)).Append("</td></tr>\n");
+    }
+
     private static void Chart(StringBuilder h, RunResult result, ChartScale scale)
     {
         var rows = result.Timeline;
         var tMax = Math.Max(1e-3, Math.Max(rows.Count > 0 ? rows[^1].T : 0, result.Steps.Count > 0 ? result.Steps.Max(m => m.T) : 0));
-        var yMaxData = rows.Count == 0 ? 1 : rows.Max(r => Math.Max(scale.Of(r.HostResidentBytes), scale.Of(r.ReportedBytes)));
+        var yMaxData = rows.Count == 0 ? 1 : rows.Max(r => Math.Max(Math.Max(scale.Of(r.HostResidentBytes), scale.Of(r.ReportedBytes)), scale.Of(Refaulted(r))));
         var yTicks = ChartScale.Ticks(Math.Max(yMaxData, 1e-9));
         var yMax = Math.Max(yTicks[^1], yMaxData);
         if (yMax <= 0) yMax = 1;
@@ -123,6 +145,7 @@ public static class HtmlReportWriter
         Line(h, rows, r => scale.Of(r.HostResidentBytes), X, Y, ChartScale.ResidentColour, "host-resident");
         Line(h, rows, r => scale.Of(r.ReportedBytes), X, Y, ChartScale.ReportedColour, "reported");
         Line(h, rows, r => scale.Of(r.PcpBytes), X, Y, ChartScale.PerCpuColour, "pcp");
+        Line(h, rows, r => scale.Of(Refaulted(r)), X, Y, ChartScale.RefaultColour, "refaulted");
 
         // Steps close in time stack their numbers in up to three rows instead of covering each other.
         var rowEnds = new[] { double.MinValue, double.MinValue, double.MinValue };
@@ -147,10 +170,13 @@ public static class HtmlReportWriter
         h.Append(I($"<span><i class=\"swatch\" style=\"background:{ChartScale.ResidentColour}\"></i>host-resident</span>"));
         h.Append(I($"<span><i class=\"swatch\" style=\"background:{ChartScale.ReportedColour}\"></i>reported (free, flagged Reported)</span>"));
         h.Append(I($"<span><i class=\"swatch\" style=\"background:{ChartScale.PerCpuColour}\"></i>per-CPU lists (free, never reported)</span>"));
+        h.Append(I($"<span><i class=\"swatch\" style=\"background:{ChartScale.RefaultColour}\"></i>refaulted so far (memory the host gave back and faulted in again)</span>"));
         foreach (var kind in result.Steps.Select(m => m.Kind).Distinct())
             h.Append(I($"<span><i class=\"swatch marker\" style=\"border-color:{ChartScale.MarkerColour(kind)}\"></i>{E(kind)}</span>"));
         h.Append("</div>\n");
     }
+
+    private static long Refaulted(TimelineRow row) => row.Host?.RefaultBytes ?? 0;
 
     /// <summary>A polyline through the samples, leaving out those inside a flat run: the shape is the same, the file far smaller.</summary>
     private static void Line(StringBuilder h, IReadOnlyList<TimelineRow> rows, Func<TimelineRow, double> value, Func<double, double> x, Func<double, double> y, string colour, string name)
