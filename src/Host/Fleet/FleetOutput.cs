@@ -23,13 +23,28 @@ public static class FleetOutput
 
     private const double BytesPerGiB = 1 << 30;
 
+    /// <summary>The files a fleet writes in <paramref name="directory"/>.</summary>
+    public static FleetFiles In(string directory) =>
+        new(Path.Combine(directory, JsonName), Path.Combine(directory, CsvName), Path.Combine(directory, PngName));
+
+    /// <summary>Null when <paramref name="directory"/> can take a fleet's files, else why not (checked before the run).</summary>
+    public static string? TargetProblem(string directory)
+    {
+        var files = In(directory);
+        return RunOutput.TargetProblem(directory, [files.FleetJson, files.TimelineCsv, files.Png]);
+    }
+
+    /// <summary>Writes the three files as a set: all of them or, on any failure, none.</summary>
     public static FleetFiles WriteAll(FleetResult result, string directory)
     {
+        if (TargetProblem(directory) is { } problem) throw new IOException(problem);
         Directory.CreateDirectory(directory);
-        var files = new FleetFiles(Path.Combine(directory, JsonName), Path.Combine(directory, CsvName), Path.Combine(directory, PngName));
-        WriteWhole(files.FleetJson, path => File.WriteAllText(path, ToJson(result)));
-        WriteWhole(files.TimelineCsv, path => File.WriteAllText(path, ToCsv(result.Timeline)));
-        WriteWhole(files.Png, path => WritePng(result, path));
+        var files = In(directory);
+        RunOutput.WriteSet([
+            (files.FleetJson, path => File.WriteAllText(path, ToJson(result))),
+            (files.TimelineCsv, path => File.WriteAllText(path, ToCsv(result.Timeline))),
+            (files.Png, path => WritePng(result, path)),
+        ]);
         return files;
     }
 
