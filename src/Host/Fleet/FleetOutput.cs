@@ -12,7 +12,7 @@ public sealed record FleetFiles(string FleetJson, string TimelineCsv, string Png
 /// <summary>
 /// Writes DIR/fleet.json, DIR/fleet-timeline.csv and DIR/fleet.png. Field order and number text
 /// are fixed, so two runs of one fleet give the same bytes except nodes, guests[].node and
-/// wallSeconds. Each file is written to a temporary name and renamed: whole or not at all.
+/// wallSeconds. The three are written as one set (RunOutput.WriteSet): all of them or none.
 /// </summary>
 public static class FleetOutput
 {
@@ -46,21 +46,6 @@ public static class FleetOutput
             (files.Png, path => WritePng(result, path)),
         ]);
         return files;
-    }
-
-    /// <summary>Writes beside the target and renames over it, so a reader never sees half a file.</summary>
-    public static void WriteWhole(string path, Action<string> write)
-    {
-        var temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp{Path.GetExtension(path)}");
-        try
-        {
-            write(temporary);
-            File.Move(temporary, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
-        }
     }
 
     public static string ToJson(FleetResult result)
