@@ -20,7 +20,8 @@ public static class FleetCommands
         var context = new Context(stdout, console, interactive);
         config.AddAsyncDelegate<FleetSettings>("fleet", (_, s, ct) => RunFleetAsync(context, s, ct))
             .WithDescription("Runs a fleet of guests on one host, on one node or a cluster, and writes fleet.json, fleet-timeline.csv and fleet.png.")
-            .WithExample("fleet", "fleet.json", "--nodes", "3");
+            .WithExample("fleet", "samples/fleets/web-and-batch.json", "--out", "out/fleet")
+            .WithExample("fleet", "samples/fleets/web-and-batch.json", "--nodes", "3");
         config.AddAsyncDelegate<FleetNodeSettings>("fleet-node", (_, s, ct) => RunNodeAsync(s, ct))
             .WithDescription("Joins a fleet's cluster as one more node and runs the guests it is given.")
             .WithExample("fleet-node", "--join", "10.0.0.1:4053");
@@ -172,7 +173,7 @@ public static class FleetCommands
 public sealed class FleetSettings : CommandSettings
 {
     [CommandArgument(0, "<FLEET>")]
-    [Description("A fleet file (FLEET.json).")]
+    [Description("A fleet file (FLEET.json); samples/fleets/ in the repository has three to start from.")]
     public string Fleet { get; set; } = "";
 
     [CommandOption("--out <DIR>")]
