@@ -92,7 +92,7 @@ public sealed class ScenarioSchemaTests
     public void Every_reference_case_and_doc_page_is_here()
     {
         Assert.Equal(7, ((IEnumerable<object[]>)ReferenceScenarios()).Count());
-        Assert.True(JsonBlocks(File.ReadAllText(Path.Combine(DocsDir, "scenario-format.md"))).Count >= 4, "docs/scenario-format.md should show scenarios");
+        Assert.True(JsonBlocks(File.ReadAllText(Path.Combine(DocsDir, "scenarios.md"))).Count >= 4, "docs/scenarios.md should show scenarios");
     }
 
     [Theory]

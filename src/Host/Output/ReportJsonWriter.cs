@@ -7,7 +7,7 @@ using PageReportingActors.Hypervisor;
 namespace PageReportingActors.Host.Output;
 
 /// <summary>
-/// Writes DIR/report.json in the shape docs/scenario-format.md describes. Field order and number text are fixed, so the
+/// Writes DIR/report.json in the shape docs/scenarios.md describes. Field order and number text are fixed, so the
 /// same run gives the same bytes (wallSeconds aside).
 /// </summary>
 public static class ReportJsonWriter

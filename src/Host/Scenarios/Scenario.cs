@@ -4,7 +4,7 @@ using PageReportingActors.Messages;
 
 namespace PageReportingActors.Host.Scenarios;
 
-/// <summary>A scenario as docs/scenario-format.md describes it, parsed and validated. Times are virtual.</summary>
+/// <summary>A scenario as docs/scenarios.md describes it, parsed and validated. Times are virtual.</summary>
 public sealed record Scenario(
     string Name,
     int Seed,

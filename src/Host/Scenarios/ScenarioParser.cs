@@ -11,7 +11,7 @@ using static PageReportingActors.Memory.PageGeometry;
 namespace PageReportingActors.Host.Scenarios;
 
 /// <summary>
-/// Reads a scenario file (docs/scenario-format.md) into <see cref="Scenario"/>, checking every field. Each
+/// Reads a scenario file (docs/scenarios.md) into <see cref="Scenario"/>, checking every field. Each
 /// problem is a <see cref="ScenarioException"/> naming the JSON path, so a run never starts on a
 /// scenario that would fail half way.
 /// </summary>
