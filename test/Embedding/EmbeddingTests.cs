@@ -10,7 +10,7 @@ using Xunit;
 
 namespace PageReportingActors.Tests.Embedding;
 
-/// <summary>The README's embedding examples, run as written, on the real clock.</summary>
+/// <summary>The ways docs/embedding.md starts a guest (a plain actor system, Akka.Hosting, several guests), on the real clock.</summary>
 public sealed class EmbeddingTests
 {
     private sealed class CountingBalloon : IPageReportHandler
