@@ -41,7 +41,7 @@ public sealed class KpageflagsSnapshotTests
         var zoneinfoFree = ReplayKit.GuestZones().Sum(z => z.Spec.FreePages);
         Assert.Equal(235_528 + 3_808, zoneinfoFree);
         var snapshotFree = zones.Sum(z => z.FreePages);
-        // The README: about 14,000 fewer, the 48 MiB trace buffer (12,288 pages) among them.
+        // docs/replay.md: about 14,000 fewer, the 48 MiB trace buffer (12,288 pages) among them.
         Assert.InRange(zoneinfoFree - snapshotFree, 12_288, 16_000);
         // KPF_BUDDY bits below pfn 262,106, counted in the raw file on its own.
         Assert.Equal(225_036, snapshotFree);

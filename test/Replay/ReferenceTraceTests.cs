@@ -28,7 +28,7 @@ public sealed class ReferenceTraceTests(ITestOutputHelper output)
         output.WriteLine($"max per-CPU pages {maxPcp}, at the end {engine.TotalPcpPages}, free {zones.Sum(z => z.FreePages)}");
 
         Assert.Null(engine.CheckInvariants());
-        // The README's count (652,710 events, none lost) and the per-kind counts of grep over the text.
+        // docs/replay.md's count (652,710 events, none lost) and the per-kind counts of grep over the text.
         Assert.Equal(652_710, counts.TotalEvents);
         Assert.Equal(133_311, counts.Events(TraceEventKind.Alloc));
         Assert.Equal(133_371, counts.Events(TraceEventKind.Free));

@@ -122,7 +122,7 @@ public sealed class ReferenceDropsTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>
-    /// README's figures: each case's drops as a table (printed) and the 6.12 case as a chart of both
+    /// docs/measured.md's figures: each case's drops as a table (printed) and the 6.12 case as a chart of both
     /// curves. With DOCS_UPDATE=1 the chart is written to docs/, else to a temporary folder.
     /// </summary>
     [Fact]
