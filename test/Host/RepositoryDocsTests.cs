@@ -6,7 +6,7 @@ namespace PageReportingActors.Tests.Host;
 /// <summary>docs/rules.md and the code's kernel: tags name the same kernel functions; nothing points outside the repository.</summary>
 public sealed partial class RepositoryDocsTests
 {
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "PageReportingActors.sln"))) return dir.FullName;
