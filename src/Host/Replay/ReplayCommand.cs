@@ -20,7 +20,7 @@ public static class ReplayCommand
         ArgumentNullException.ThrowIfNull(config);
         config.AddAsyncDelegate<ReplaySettings>("replay", (_, s, ct) => RunAsync(stdout, console, interactive, s, ct))
             .WithDescription("Replays a guest's recorded page allocator trace (ftrace kmem events) as its workload and writes what 'run' writes.")
-            .WithExample("replay", "trace.txt.xz", "--guest", "guest.json", "--kpageflags", "kpageflags.bin.xz", "--out", "out/replay");
+            .WithExample("replay", "test/Data/replay/trace.txt.xz", "--guest", "test/Data/replay/guest.json", "--kpageflags", "test/Data/replay/kpageflags.bin.xz", "--out", "out/replay");
     }
 
     public static async Task<int> RunAsync(TextWriter stdout, IAnsiConsole console, bool interactive, ReplaySettings settings, CancellationToken cancellationToken)
