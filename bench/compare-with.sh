@@ -91,7 +91,21 @@ def keys(node):
 load = lambda w, r: json.load(open(f"{scratch}/out-{w}-{r}/{output}"))
 old_shape = keys(load("old", 1))
 new_only = sorted(set(load("new", 1)) - set(load("old", 1)))
+def first_difference(a, b, path="$"):
+    if type(a) is not type(b): return path
+    if isinstance(a, dict):
+        for k in sorted(set(a) | set(b)):
+            if k not in a or k not in b: return f"{path}.{k}"
+            if (d := first_difference(a[k], b[k], f"{path}.{k}")): return d
+    elif isinstance(a, list):
+        if len(a) != len(b): return f"{path} (length {len(a)} against {len(b)})"
+        for i, (x, y) in enumerate(zip(a, b)):
+            if (d := first_difference(x, y, f"{path}[{i}]")): return d
+    elif a != b: return f"{path}: {a!r} against {b!r}"
+    return None
 runs = [strip(load(w, r), old_shape) for r in range(1, rounds + 1) for w in ("old", "new")]
-print(f"{output} identical in all but wallSeconds across all {len(runs)} runs: {all(r == runs[0] for r in runs)}"
-      + (f" (top-level fields only the new one writes: {', '.join(new_only)})" if new_only else ""))
+differences = [d for r in runs[1:] if (d := first_difference(runs[0], r))]
+print(f"{output} identical in all but wallSeconds across all {len(runs)} runs: {not differences}"
+      + (f" (top-level fields only the new one writes: {', '.join(new_only)})" if new_only else "")
+      + (f"; first difference from old round 1: {differences[0]}" if differences else ""))
 EOF
