@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace PageReportingActors.Allocator;
 
 /// <summary>
@@ -28,6 +30,7 @@ internal sealed class BlockLinks
     }
 
     /// <summary>The block after <paramref name="page"/> (an index in the zone) on its list of order <paramref name="order"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Next(int page, int order)
     {
         var place = page >> order;
@@ -36,6 +39,7 @@ internal sealed class BlockLinks
     }
 
     /// <summary>The block before <paramref name="page"/> on its list of order <paramref name="order"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Prev(int page, int order)
     {
         var place = page >> order;
@@ -43,6 +47,7 @@ internal sealed class BlockLinks
         return chunk is null ? None : chunk[((place & ChunkMask) << 1) + 1];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void SetNext(int page, int order, int next)
     {
         var place = page >> order;
@@ -50,6 +55,7 @@ internal sealed class BlockLinks
         if (chunk is not null) chunk[(place & ChunkMask) << 1] = next;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void SetPrev(int page, int order, int prev)
     {
         var place = page >> order;
@@ -58,6 +64,7 @@ internal sealed class BlockLinks
     }
 
     /// <summary>Both links at once: the common case of a block put on a list or taken off it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Set(int page, int order, int next, int prev)
     {
         SetNext(page, order, next);
@@ -81,6 +88,7 @@ internal sealed class BlockLinks
     }
 
     // A chunk that was never made holds only None: storing None there needs no chunk.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int[]? Chunk(int order, int place, int value)
     {
         ref var chunk = ref _chunks[order][place >> ChunkBits];

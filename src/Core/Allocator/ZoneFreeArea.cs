@@ -146,6 +146,9 @@ public sealed partial class ZoneFreeArea
     /// <summary>Pages the allocator does not manage.</summary>
     public long ReservedPages { get; }
 
+    /// <summary>Bytes the zone's list links take: what it costs beyond its byte of state per page.</summary>
+    internal long LinkBytes => _links.Bytes;
+
     /// <summary>Free blocks of <paramref name="order"/> over all migratetypes.</summary>
     public long NrFree(int order) => _nrFree[order];
 
