@@ -5,7 +5,7 @@
 # resident set (GNU time), the machine's load average, and whether the outputs are identical in
 # all but their wall times (and, when the older commit predates them, the fields it lacks).
 #
-#   bench/compare-with.sh COMMIT fleet FLEET.json [ROUNDS]   fleet.json compared
+#   bench/compare-with.sh COMMIT fleet FLEET.json [ROUNDS]   fleet.json compared (node names aside)
 #   bench/compare-with.sh COMMIT run SCENARIO [ROUNDS]       report.json compared; SCENARIO is a file
 #                                                            or a built-in name
 # For `run`, peak RSS is also divided by the guest's modelled 4 KiB pages: what each page costs
@@ -76,11 +76,12 @@ python3 - "$scratch" "$output" "$rounds" <<'EOF'
 import json, sys
 scratch, output, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
 def strip(node, keep):
-    # Compare only what both versions write: wall times always differ, and fields the older
-    # commit did not have yet (cost, hostFaults, ...) are reported, not compared.
+    # Compare only what both versions write: wall times always differ, and so do a fleet's node
+    # names (each run listens on a free port); fields the older commit did not have yet (cost,
+    # hostFaults, ...) are reported, not compared.
     if isinstance(node, dict):
         return {k: strip(v, keep.get(k) if isinstance(keep, dict) else None)
-                for k, v in node.items() if k != "wallSeconds" and (keep is None or k in keep)}
+                for k, v in node.items() if k not in ("wallSeconds", "node") and (keep is None or k in keep)}
     if isinstance(node, list):
         return [strip(v, keep[i] if isinstance(keep, list) and i < len(keep) else None) for i, v in enumerate(node)]
     return node
@@ -105,7 +106,7 @@ def first_difference(a, b, path="$"):
     return None
 runs = [strip(load(w, r), old_shape) for r in range(1, rounds + 1) for w in ("old", "new")]
 differences = [d for r in runs[1:] if (d := first_difference(runs[0], r))]
-print(f"{output} identical in all but wallSeconds across all {len(runs)} runs: {not differences}"
+print(f"{output} identical in all but wallSeconds (and node names) across all {len(runs)} runs: {not differences}"
       + (f" (top-level fields only the new one writes: {', '.join(new_only)})" if new_only else "")
       + (f"; first difference from old round 1: {differences[0]}" if differences else ""))
 EOF
