@@ -22,7 +22,8 @@ public abstract class ActorTestBase : Akka.TestKit.Xunit2.TestKit
         """;
 
     protected ActorTestBase(ITestOutputHelper output, string extraConfig = "")
-        : base(ConfigurationFactory.ParseString(extraConfig + "\n" + LoggingConfig).WithFallback(TestConfigs.TestSchedulerConfig), output: output)
+        // The extra configuration last, so that a test can replace the loggers too.
+        : base(ConfigurationFactory.ParseString(LoggingConfig + "\n" + extraConfig).WithFallback(TestConfigs.TestSchedulerConfig), output: output)
     {
     }
 

@@ -427,8 +427,8 @@ public static class PassCoordinator<TRef> where TRef : class
             if (success)
             {
                 S = S with { ReportedBytes = S.ReportedBytes + bytes, PassReportedBytes = S.PassReportedBytes + bytes };
-                Do(new Log(PassLogLevel.Debug, "Reported {Entries} blocks ({Bytes} bytes) from {Zone}, report {ReportId}",
-                    [lent.Blocks.Length, bytes, lent.Zone, lent.ReportId]));
+                Do(new Log(PassLogLevel.Debug, "Reported {Entries} blocks ({Size}) from {Zone}, report {ReportId}",
+                    [lent.Blocks.Length, ByteSizes.Human(bytes), lent.Zone, lent.ReportId]));
             }
             else
             {
@@ -494,9 +494,11 @@ public static class PassCoordinator<TRef> where TRef : class
             S = S with { Passes = S.Passes + 1 };
             var requestAgain = S.RequestedDuringPass && S.Device is not null && S.Detach is null;
             var zones = S.VisitedZoneNames;
+            // The names as one string: Akka's default logger prints a list as its type name.
             Do(new Log(PassLogLevel.Info,
-                "Pass {PassId} done: {ZoneCount} zones visited, {Reports} reports, {Bytes} bytes reported in {Duration} ms; zones {Zones}, failed {Failed}, requested again {RequestedAgain}",
-                [S.PassId, zones.Count, S.PassReports, S.PassReportedBytes, (now - S.PassStart).TotalMilliseconds, zones, failed, requestAgain]));
+                "Pass {PassId} done: {ZoneCount} zones visited ({Zones}), {Reports} reports, {Size} reported in {Duration} ms; failed {Failed}, requested again {RequestedAgain}",
+                [S.PassId, zones.Count, string.Join(", ", zones), S.PassReports, ByteSizes.Human(S.PassReportedBytes),
+                    (now - S.PassStart).TotalMilliseconds, failed, requestAgain]));
             if (requestAgain) Request();
             else S = S with { Phase = ReporterPhase.Idle };
             Do(new PublishPassFinished(S.PassId, S.PassStart, now, zones, S.PassReports, S.PassReportedBytes, failed, requestAgain));
