@@ -15,9 +15,9 @@ public static class FleetCommands
 {
     public const int MaxNodes = 64;
 
-    public static void Register(IConfigurator config, TextWriter stdout, IAnsiConsole console, bool interactive)
+    internal static void Register(IConfigurator config, TextWriter stdout, IAnsiConsole console, bool interactive, RunProgress progress)
     {
-        var context = new Context(stdout, console, interactive);
+        var context = new Context(stdout, console, interactive, progress);
         config.AddAsyncDelegate<FleetSettings>("fleet", (_, s, ct) => RunFleetAsync(context, s, ct))
             .WithDescription("Runs a fleet of guests on one host, on one node or a cluster, and writes fleet.json, fleet-timeline.csv and fleet.png.")
             .WithExample("fleet", "fleet.json", "--nodes", "3");
@@ -29,7 +29,7 @@ public static class FleetCommands
             .WithExample("sweep", "default", "--order", "5,7,9", "--delay", "500ms,2s,8s", "--capacity", "16,32,64");
     }
 
-    internal sealed record Context(TextWriter Out, IAnsiConsole Console, bool Interactive);
+    internal sealed record Context(TextWriter Out, IAnsiConsole Console, bool Interactive, RunProgress Progress);
 
     internal static FleetClusterOptions ClusterOptions(int? nodes, string? listen, int? expect)
     {
@@ -73,8 +73,10 @@ public static class FleetCommands
         FleetNode.SplitHost(settings.Join);
         var (host, port) = FleetNode.SplitHost(settings.Listen);
         var stableAfter = TimeSpan.FromSeconds(5);
-        if (settings.StableAfter is { } text && (!Durations.TryParse(text, out stableAfter) || stableAfter <= TimeSpan.Zero))
-            throw new UsageException($"--stable-after: \"{text}\" is not a positive duration");
+        if (settings.StableAfter is { } text && !Durations.TryParse(text, out stableAfter))
+            throw new UsageException($"--stable-after: {Durations.Problem(text)}");
+        if (stableAfter <= TimeSpan.Zero)
+            throw new UsageException($"--stable-after: \"{settings.StableAfter}\" is not a positive duration");
 
         if (settings.Simulations is { } simulations)
         {
@@ -147,24 +149,7 @@ public static class FleetCommands
     internal static async Task<T> WithProgressAsync<T>(Context context, string what, Func<IProgress<double>, Task<T>> run)
     {
         using var quiet = QuietGuests();
-        if (!context.Interactive)
-        {
-            var plain = new PlainProgress(context.Out);
-            var result = await run(plain).ConfigureAwait(false);
-            plain.Report(1.0);
-            return result;
-        }
-        T outcome = default!;
-        await context.Console.Progress()
-            .AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-            .StartAsync(async ctx =>
-            {
-                var task = ctx.AddTask(what, maxValue: 1.0);
-                outcome = await run(new CallbackProgress(v => task.Value = Math.Clamp(v, 0, 1))).ConfigureAwait(false);
-                task.Value = 1.0;
-            }).ConfigureAwait(false);
-        return outcome;
+        return await context.Progress.RunAsync(what, run).ConfigureAwait(false);
     }
 }
 

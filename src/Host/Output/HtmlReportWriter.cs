@@ -79,7 +79,7 @@ public static class HtmlReportWriter
         var s = result.Summary;
         h.Append("<h2>Summary</h2>\n<table class=\"summary\">\n");
         Row(h, "reports", I($"{s.ReportCalls} ({s.FailedReports} failed)"));
-        Row(h, "reported", Sizes.Human(s.ReportedBytes));
+        Row(h, "reported in total", $"{Sizes.Human(s.ReportedBytes)} ({Cli.SummaryPrinter.SameMemoryAgain})");
         Row(h, "passes", I($"{s.Passes}"));
         Row(h, "host-resident at start", Sizes.Human(s.HostResidentStartBytes));
         Row(h, "host-resident peak", Sizes.Human(s.HostResidentPeakBytes));

@@ -13,7 +13,9 @@ public static class SweepCommand
     {
         if (string.IsNullOrWhiteSpace(settings.Out)) throw new UsageException("--out: is empty");
         if (SweepOutput.TargetProblem(settings.Out) is { } badOut) throw new UsageException($"--out: {badOut}");
-        if (!Durations.TryParse(settings.Sample, out var sample) || sample < FleetParser.MinSample)
+        if (!Durations.TryParse(settings.Sample, out var sample))
+            throw new UsageException($"--sample: {Durations.Problem(settings.Sample)}");
+        if (sample < FleetParser.MinSample)
             throw new UsageException($"--sample: \"{settings.Sample}\" is not a duration of at least {Durations.Format(FleetParser.MinSample)}");
         var options = FleetCommands.ClusterOptions(settings.Nodes, null, null);
         var (scenario, _) = HostProgram.LoadScenario(settings.Scenario);
