@@ -9,8 +9,6 @@ namespace PageReportingActors.Host.Simulation;
 /// </summary>
 public static class ScenarioRunner
 {
-    public const string DispatcherId = VirtualTimeRuntime.DispatcherId;
-
     public static Task<RunResult> RunAsync(Scenario scenario, RunOptions options, CancellationToken cancellationToken = default) =>
         Task.Run(() => Run(scenario, options, cancellationToken), cancellationToken);
 
