@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using PageReportingActors.Memory;
-using PageReportingActors.Messages;
 
 namespace PageReportingActors.Reporting;
 
@@ -387,7 +386,7 @@ public static class PassCoordinator<TRef> where TRef : class
             if (S.Device is null)
             {
                 // The device went away between steps: the batch goes back unflagged and the pass ends.
-                Finish(success: false, ReportErrors.Gone, "no device is attached");
+                Finish(success: false, ReportErrorCodes.Gone, "no device is attached");
                 return;
             }
             Do(new ArmReportTimer(lent.ReportId));
@@ -414,7 +413,7 @@ public static class PassCoordinator<TRef> where TRef : class
         public void ReportTimedOut(ReportTimedOut m)
         {
             if (Active && S.Lent is not null && m.ReportId == S.ReportId)
-                Finish(success: false, ReportErrors.TimedOut, $"no answer within {S.ReportTimeout}");
+                Finish(success: false, ReportErrorCodes.TimedOut, $"no answer within {S.ReportTimeout}");
         }
 
         /// <summary>R11, R12: the report's outcome is counted, published, and the zone drains the batch.</summary>
@@ -556,7 +555,7 @@ public static class PassCoordinator<TRef> where TRef : class
             Warn("Device {Device} stopped; reporting stops until a device registers", m.Device);
             if (Active)
             {
-                if (S.Lent is not null) Finish(success: false, ReportErrors.Gone, "the device stopped");
+                if (S.Lent is not null) Finish(success: false, ReportErrorCodes.Gone, "the device stopped");
                 S = S with { Device = null };
                 return;
             }
