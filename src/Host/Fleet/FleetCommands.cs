@@ -4,7 +4,6 @@ using Akka.Cluster;
 using PageReportingActors.Host.Cli;
 using PageReportingActors.Host.Scenarios;
 using PageReportingActors.Host.Sweep;
-using Serilog;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -50,7 +49,7 @@ public static class FleetCommands
         var fleet = FleetParser.ParseFile(settings.Fleet);
         if (ScenarioHost.ReadCostsOption(settings.Costs) is { } costs) fleet = fleet.WithCosts(costs);
         // Nodes started here share this machine's cores with this process.
-        if (options.Listen is null) GuestEntityActor.Concurrency = FleetEngine.LocalShare(options.Nodes);
+        if (options.Listen is null) options = options with { Simulations = FleetEngine.LocalShare(options.Nodes) };
 
         context.Out.WriteLine($"fleet \"{fleet.Name}\": {fleet.Guests.Count} guests, {Durations.Format(fleet.Duration)} sampled every {Durations.Format(fleet.Sample)}, on {options.Nodes} node(s)");
         var result = await WithProgressAsync(context, "virtual time", progress => FleetRunner.RunAsync(fleet, options, progress, cancellationToken))
@@ -78,13 +77,10 @@ public static class FleetCommands
         if (stableAfter <= TimeSpan.Zero)
             throw new UsageException($"--stable-after: \"{settings.StableAfter}\" is not a positive duration");
 
-        if (settings.Simulations is { } simulations)
-        {
-            if (simulations < 1 || simulations > 1024) throw new UsageException($"--simulations: {simulations} must be in 1..1024");
-            GuestEntityActor.Concurrency = simulations;
-        }
-        using var quiet = QuietGuests();
-        var node = await FleetNode.StartAsync(new FleetNodeOptions(host, port, stableAfter), cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (settings.Simulations is { } simulations && (simulations < 1 || simulations > 1024))
+            throw new UsageException($"--simulations: {simulations} must be in 1..1024");
+        var nodeOptions = new FleetNodeOptions(host, port, stableAfter) { Simulations = settings.Simulations ?? Environment.ProcessorCount };
+        var node = await FleetNode.StartAsync(nodeOptions, cancellationToken: cancellationToken).ConfigureAwait(false);
         var removed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         node.Cluster.RegisterOnMemberRemoved(() => removed.TrySetResult());
         node.Join(settings.Join);
@@ -128,29 +124,8 @@ public static class FleetCommands
         }
     }
 
-    /// <summary>Guests log their passes; a fleet has hundreds of guests, so only errors reach the console while it runs (failed reports are counted in fleet.json).</summary>
-    internal static IDisposable QuietGuests()
-    {
-        var previous = Log.Logger;
-        Log.Logger = new LoggerConfiguration().MinimumLevel.Error().WriteTo.Logger(previous).CreateLogger();
-        return new Restore(() =>
-        {
-            var quiet = Log.Logger;
-            Log.Logger = previous;
-            (quiet as IDisposable)?.Dispose();
-        });
-    }
-
-    private sealed class Restore(Action action) : IDisposable
-    {
-        public void Dispose() => action();
-    }
-
-    internal static async Task<T> WithProgressAsync<T>(Context context, string what, Func<IProgress<double>, Task<T>> run)
-    {
-        using var quiet = QuietGuests();
-        return await context.Progress.RunAsync(what, run).ConfigureAwait(false);
-    }
+    internal static Task<T> WithProgressAsync<T>(Context context, string what, Func<IProgress<double>, Task<T>> run) =>
+        context.Progress.RunAsync(what, run);
 }
 
 /// <summary>Arguments of <c>fleet</c>.</summary>

@@ -12,8 +12,12 @@ public sealed record FleetClusterOptions(int Nodes = 1, string? Listen = null)
     public TimeSpan RetryInterval { get; init; } = TimeSpan.FromSeconds(5);
     public TimeSpan JoinTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Test hook: called after each sample instant is complete, with the child processes (null when none).</summary>
-    public Action<int, NodeProcesses?>? AfterSample { get; init; }
+    /// <summary>Guest simulations this process steps at once; null: one per core.</summary>
+    public int? Simulations { get; init; }
+
+    /// <summary>Called after each sample instant is complete, with the child processes (null when none); null
+    /// unless a test sets it, to disturb the cluster at a known instant.</summary>
+    internal Action<int, NodeProcesses?>? AfterSample { get; init; }
 }
 
 /// <summary>What a lockstep run gave, and on how many nodes.</summary>
@@ -39,7 +43,8 @@ public static class FleetEngine
         ArgumentNullException.ThrowIfNull(options);
         var wall = Stopwatch.StartNew();
         var (host, port) = options.Listen is null ? ("127.0.0.1", 0) : FleetNode.SplitHost(options.Listen);
-        await using var node = await FleetNode.StartAsync(new FleetNodeOptions(host, port, options.StableAfter), cancellationToken: cancellationToken)
+        var nodeOptions = new FleetNodeOptions(host, port, options.StableAfter) { Simulations = options.Simulations ?? Environment.ProcessorCount };
+        await using var node = await FleetNode.StartAsync(nodeOptions, cancellationToken: cancellationToken)
             .ConfigureAwait(false);
         NodeProcesses? children = null;
         try

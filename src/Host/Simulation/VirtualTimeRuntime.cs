@@ -47,7 +47,9 @@ public sealed class VirtualTimeRuntime : IDisposable
     }
 
     /// <summary>Starts an actor system on virtual time at 0 with a guest of these zones and settings.</summary>
-    public static VirtualTimeRuntime Start(IReadOnlyList<ZoneSpec> zones, PageReportingSettings settings, CancellationToken cancellation = default)
+    /// <param name="lowestLog">The lowest level the guest's actors log at; higher when the host's log writes less.</param>
+    public static VirtualTimeRuntime Start(IReadOnlyList<ZoneSpec> zones, PageReportingSettings settings, CancellationToken cancellation = default,
+        Akka.Event.LogLevel lowestLog = Akka.Event.LogLevel.DebugLevel)
     {
         ArgumentNullException.ThrowIfNull(zones);
         ArgumentNullException.ThrowIfNull(settings);
@@ -69,7 +71,7 @@ public sealed class VirtualTimeRuntime : IDisposable
                         .AddHocon(SimulationHocon(pumpKey), HoconAddMode.Prepend)
                         .ConfigureLoggers(loggers =>
                         {
-                            loggers.LogLevel = AkkaLevelForSerilog();
+                            loggers.LogLevel = (Akka.Event.LogLevel)Math.Max((int)AkkaLevelForSerilog(), (int)lowestLog);
                             loggers.ClearLoggers();
                             loggers.AddSerilogLogging();
                         })
