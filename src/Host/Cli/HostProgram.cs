@@ -11,10 +11,10 @@ using Spectre.Console.Cli;
 namespace PageReportingActors.Host.Cli;
 
 /// <summary>Runs a scenario: the same signature as <see cref="ScenarioRunner.RunAsync"/>, so tests can stand in for it.</summary>
-public delegate Task<RunResult> ScenarioRun(Scenario scenario, RunOptions options, CancellationToken cancellationToken);
+internal delegate Task<RunResult> ScenarioRun(Scenario scenario, RunOptions options, CancellationToken cancellationToken);
 
 /// <summary>An argument the host cannot use: exit code 2, the message as the one line on stderr.</summary>
-public sealed class UsageException(string message) : Exception(message);
+internal sealed class UsageException(string message) : Exception(message);
 
 /// <summary>
 /// The host's command line: <c>run FILE.json|NAME [--out DIR] [--sample DURATION] [--seed N]</c>, <c>scenarios</c>,
@@ -22,7 +22,7 @@ public sealed class UsageException(string message) : Exception(message);
 /// or SIGTERM (the caller's token), 1 anything else;
 /// a failure prints one line on stderr and no stack trace.
 /// </summary>
-public static class HostProgram
+internal static class HostProgram
 {
     public const int ExitOk = 0;
     public const int ExitFailure = 1;
@@ -242,7 +242,7 @@ public static class HostProgram
 }
 
 /// <summary>Arguments of <c>run</c>.</summary>
-public sealed class RunCommandSettings : CommandSettings
+internal sealed class RunCommandSettings : CommandSettings
 {
     [CommandArgument(0, "<SCENARIO>")]
     [Description("A scenario file (FILE.json) or the name of a built-in scenario (see 'scenarios').")]
@@ -289,7 +289,7 @@ public sealed class RunCommandSettings : CommandSettings
 }
 
 /// <summary>Arguments of <c>scenarios</c>: nothing to list them, <c>show NAME</c> to print one.</summary>
-public sealed class ScenariosCommandSettings : CommandSettings
+internal sealed class ScenariosCommandSettings : CommandSettings
 {
     [CommandArgument(0, "[ACTION]")]
     [Description("show: print a built-in scenario's file.")]

@@ -7,7 +7,7 @@ using Spectre.Console;
 namespace PageReportingActors.Host.Cli;
 
 /// <summary>Prints what a run did: a table on a terminal, aligned plain lines otherwise.</summary>
-public static class SummaryPrinter
+internal static class SummaryPrinter
 {
     public const string SameMemoryAgain = "the same memory may be reported more than once";
 

@@ -10,7 +10,7 @@ using Spectre.Console.Cli;
 namespace PageReportingActors.Host.Fleet;
 
 /// <summary>The host's <c>fleet</c>, <c>fleet-node</c> and <c>sweep</c> commands.</summary>
-public static class FleetCommands
+internal static class FleetCommands
 {
     public const int MaxNodes = 64;
 
@@ -129,7 +129,7 @@ public static class FleetCommands
 }
 
 /// <summary>Arguments of <c>fleet</c>.</summary>
-public sealed class FleetSettings : CommandSettings
+internal sealed class FleetSettings : CommandSettings
 {
     [CommandArgument(0, "<FLEET>")]
     [Description("A fleet file (FLEET.json).")]
@@ -158,7 +158,7 @@ public sealed class FleetSettings : CommandSettings
 }
 
 /// <summary>Arguments of <c>fleet-node</c>.</summary>
-public sealed class FleetNodeSettings : CommandSettings
+internal sealed class FleetNodeSettings : CommandSettings
 {
     [CommandOption("--join <HOSTPORT>")]
     [Description("HOST:PORT of the fleet process (its --listen).")]

@@ -13,7 +13,7 @@ namespace PageReportingActors.Host.Fleet;
 /// <summary>How a fleet node listens and how quickly the cluster gives up on a silent member.</summary>
 /// <param name="Port">0: any free port.</param>
 /// <param name="StableAfter">The split-brain resolver's stable-after: how long membership must be still before an unreachable member is downed.</param>
-public sealed record FleetNodeOptions(string Host, int Port, TimeSpan StableAfter)
+internal sealed record FleetNodeOptions(string Host, int Port, TimeSpan StableAfter)
 {
     /// <summary>
     /// Guest steps running at once on this node: one per core keeps every core busy without piling
@@ -28,7 +28,7 @@ public sealed record FleetNodeOptions(string Host, int Port, TimeSpan StableAfte
 /// system's scheduler: each guest's simulation has its own actor system and virtual clock, so
 /// gossip, failure detection and Sharding keep real time while guests keep theirs.
 /// </summary>
-public sealed class FleetNode : IAsyncDisposable
+internal sealed class FleetNode : IAsyncDisposable
 {
     public const string SystemName = "page-reporting-fleet";
     public const string RegionName = "guests";

@@ -10,7 +10,7 @@ namespace PageReportingActors.Host.Fleet;
 /// an entity moved to another node (its node left or died) simply runs the guest again from its
 /// start and answers the same.
 /// </summary>
-public sealed class GuestEntityActor : ReceiveActor, IWithStash
+internal sealed class GuestEntityActor : ReceiveActor, IWithStash
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Func<GuestDefinition, IGuestRun> _makeRun;

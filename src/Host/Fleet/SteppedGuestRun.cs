@@ -15,7 +15,7 @@ namespace PageReportingActors.Host.Fleet;
 /// at its stop, once its totals are taken. Calls come one at a time (the guest's entity waits for
 /// each); <see cref="Dispose"/> may come from another thread while one runs, and stops it.
 /// </remarks>
-public sealed class SteppedGuestRun : IGuestRun
+internal sealed class SteppedGuestRun : IGuestRun
 {
     private readonly GuestDefinition _definition;
     private readonly Akka.Event.LogLevel _lowestLog;

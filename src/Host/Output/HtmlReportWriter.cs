@@ -11,7 +11,7 @@ namespace PageReportingActors.Host.Output;
 /// with the summary, the timeline chart with a marker per workload step, and the passes and reports
 /// as tables: a file a person can open in a browser and send on.
 /// </summary>
-public static class HtmlReportWriter
+internal static class HtmlReportWriter
 {
     public const string FileName = "report.html";
 

@@ -10,7 +10,7 @@ namespace PageReportingActors.Host.Output;
 /// Writes DIR/report.json in the shape docs/scenario-format.md describes. Field order and number text are fixed, so the
 /// same run gives the same bytes (wallSeconds aside).
 /// </summary>
-public static class ReportJsonWriter
+internal static class ReportJsonWriter
 {
     public const string FileName = "report.json";
 

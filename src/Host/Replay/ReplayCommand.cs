@@ -13,7 +13,7 @@ using Spectre.Console.Cli;
 namespace PageReportingActors.Host.Replay;
 
 /// <summary>The host's <c>replay TRACE --guest GUEST.json [--kpageflags FILE] [--out DIR] [--sample D]</c>.</summary>
-public static class ReplayCommand
+internal static class ReplayCommand
 {
     internal static void Register(IConfigurator config, TextWriter stdout, IAnsiConsole console, bool interactive, RunProgress progress)
     {
@@ -86,7 +86,7 @@ public static class ReplayCommand
 }
 
 /// <summary>Arguments of <c>replay</c>.</summary>
-public sealed class ReplaySettings : CommandSettings
+internal sealed class ReplaySettings : CommandSettings
 {
     [CommandArgument(0, "<TRACE>")]
     [Description("The guest's /sys/kernel/tracing/trace with the kmem page events (plain, .gz or .xz).")]

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace PageReportingActors.Host.Scenarios;
 
 /// <summary>Sizes as scenarios write them: a number and a binary unit, "512MiB", "1.5GiB", "4096B".</summary>
-public static class Sizes
+internal static class Sizes
 {
     private static readonly (string Unit, long Factor)[] Units =
     [
@@ -77,7 +77,7 @@ public static class Sizes
 }
 
 /// <summary>Durations as scenarios write them: "250ms", "2s", "2.0005s", "10min".</summary>
-public static class Durations
+internal static class Durations
 {
     private static readonly (string Unit, long Ticks)[] Units =
     [

@@ -14,7 +14,7 @@ namespace PageReportingActors.Host.Simulation;
 /// Many of these can be advanced in lockstep, one sample at a time. Not thread-safe: one driver
 /// thread per simulation.
 /// </summary>
-public sealed class GuestSimulation : IDisposable
+internal sealed class GuestSimulation : IDisposable
 {
     private readonly Scenario _scenario;
     private readonly IWorkload _workload;

@@ -9,7 +9,7 @@ namespace PageReportingActors.Host.Simulation;
 /// <see cref="RunUntilIdle"/>. Every actor of the simulated guest runs on a dispatcher backed by
 /// this, so their messages are processed in one deterministic order, and "idle" is knowable.
 /// </summary>
-public sealed class PumpedExecutor(string id) : ExecutorService(id)
+internal sealed class PumpedExecutor(string id) : ExecutorService(id)
 {
     private static readonly ConcurrentDictionary<string, PumpedExecutor> Registered = new();
     private readonly ConcurrentQueue<IRunnable> _work = new();
@@ -40,7 +40,7 @@ public sealed class PumpedExecutor(string id) : ExecutorService(id)
 }
 
 /// <summary>Lets a dispatcher's <c>executor</c> setting name a <see cref="PumpedExecutor"/> by its <c>pump-key</c>.</summary>
-public sealed class PumpedExecutorConfigurator(Config config, IDispatcherPrerequisites prerequisites)
+internal sealed class PumpedExecutorConfigurator(Config config, IDispatcherPrerequisites prerequisites)
     : ExecutorServiceConfigurator(config, prerequisites)
 {
     public override ExecutorService Produce(string id) => PumpedExecutor.Lookup(Config.GetString("pump-key"));

@@ -7,7 +7,7 @@ namespace PageReportingActors.Host.Simulation;
 /// Runs a scenario's guest, device and hypervisor on virtual time from start to stop, one timeline
 /// sample at a time (<see cref="GuestSimulation"/> does the work).
 /// </summary>
-public static class ScenarioRunner
+internal static class ScenarioRunner
 {
     public static Task<RunResult> RunAsync(Scenario scenario, RunOptions options, CancellationToken cancellationToken = default) =>
         Task.Run(() => Run(scenario, options, cancellationToken), cancellationToken);

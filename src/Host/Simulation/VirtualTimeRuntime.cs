@@ -20,7 +20,7 @@ namespace PageReportingActors.Host.Simulation;
 /// the actors run and when the clock moves, so the order of events depends only on the calls.
 /// One instance per thread at a time; it is not thread-safe.
 /// </remarks>
-public sealed class VirtualTimeRuntime : IDisposable
+internal sealed class VirtualTimeRuntime : IDisposable
 {
     public const string DispatcherId = "page-reporting-sim-dispatcher";
 

@@ -7,7 +7,7 @@ using Spectre.Console.Cli;
 namespace PageReportingActors.Host.Sweep;
 
 /// <summary><c>sweep SCENARIO --order ... --delay ... --capacity ...</c>: one run per combination on the fleet's engine.</summary>
-public static class SweepCommand
+internal static class SweepCommand
 {
     internal static async Task<int> RunAsync(FleetCommands.Context context, SweepSettings settings, CancellationToken cancellationToken)
     {
@@ -50,7 +50,7 @@ public static class SweepCommand
 }
 
 /// <summary>Arguments of <c>sweep</c>.</summary>
-public sealed class SweepSettings : CommandSettings
+internal sealed class SweepSettings : CommandSettings
 {
     [CommandArgument(0, "<SCENARIO>")]
     [Description("A scenario file (FILE.json) or the name of a built-in scenario.")]
