@@ -4,7 +4,7 @@ using PageReportingActors.Memory;
 namespace PageReportingActors.Reporting;
 
 /// <summary>The reporter's three states (R6).</summary>
-public enum ReporterPhase
+internal enum ReporterPhase
 {
     /// <summary>No pass is waiting or running.</summary>
     Idle,
@@ -15,7 +15,7 @@ public enum ReporterPhase
 }
 
 /// <summary>How a zone's answer to a walk command ended the zone's walk.</summary>
-public enum ZoneStepEnd
+internal enum ZoneStepEnd
 {
     /// <summary>Not ended: the step carries a batch to report.</summary>
     None,
@@ -30,7 +30,7 @@ public enum ZoneStepEnd
 }
 
 /// <summary>Level of a log line the coordinator asks for.</summary>
-public enum PassLogLevel
+internal enum PassLogLevel
 {
     /// <summary>Detail for tracing a pass.</summary>
     Debug,
@@ -47,7 +47,7 @@ public enum PassLogLevel
 /// the zones' allocators. <typeparamref name="TRef"/> names zones, the device and whoever waits for an
 /// answer (an actor reference in the actor, any object in the runner).
 /// </summary>
-public static class PassCoordinator<TRef> where TRef : class
+internal static class PassCoordinator<TRef> where TRef : class
 {
     // ---------------------------------------------------------------- state
 
