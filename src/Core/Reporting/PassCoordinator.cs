@@ -65,38 +65,50 @@ internal static class PassCoordinator<TRef> where TRef : class
     /// <summary>A detach that waits for the running pass to end (R19).</summary>
     public sealed record PendingDetach(TRef Device, TRef ReplyTo);
 
-    /// <summary>Everything the reporter knows. Updated only by <see cref="Process"/>, with <c>with</c>.</summary>
-    public readonly record struct State(
-        IReadOnlyList<TRef> Zones,
-        IReadOnlyList<string> ZoneNames,
-        int Capacity,
-        TimeSpan ReportTimeout,
-        ReporterPhase Phase,
-        TRef? Device,
-        int ReportingOrder,
+    /// <summary>
+    /// Everything the reporter knows. Updated only by <see cref="Process"/>, with <c>with</c>; a new one
+    /// comes from <see cref="Initial"/>, and every field left out starts at its default (no pass, no device).
+    /// </summary>
+    public readonly record struct State
+    {
+        public State()
+        {
+        }
+
+        public required IReadOnlyList<TRef> Zones { get; init; }
+        public required IReadOnlyList<string> ZoneNames { get; init; }
+        public int Capacity { get; init; }
+        public TimeSpan ReportTimeout { get; init; }
+        public ReporterPhase Phase { get; init; } = ReporterPhase.Idle;
+        public TRef? Device { get; init; }
+        public int ReportingOrder { get; init; }
+
         // The pass in progress.
-        long PassId,
-        int ZoneIndex,
-        bool RequestedDuringPass,
-        DateTimeOffset PassStart,
-        int PassReports,
-        long PassReportedBytes,
-        int ZonesVisited,
+        public long PassId { get; init; }
+        public int ZoneIndex { get; init; }
+        public bool RequestedDuringPass { get; init; }
+        public DateTimeOffset PassStart { get; init; }
+        public int PassReports { get; init; }
+        public long PassReportedBytes { get; init; }
+        public int ZonesVisited { get; init; }
+
         // The walk command the current zone must answer: null when none is awaited (the batch is at the
         // device, or no pass runs); 0 for a begin, the batch id for a completion. Any other answer is
         // stray (late, or provoked in the reporter's name) and is ignored.
-        long? AwaitingZoneBatch,
-        long ReportId,
-        LentBatch? Lent,
-        PendingDetach? Detach,
+        public long? AwaitingZoneBatch { get; init; }
+        public long ReportId { get; init; }
+        public LentBatch? Lent { get; init; }
+        public PendingDetach? Detach { get; init; }
+
         // Zones that stopped: a pass skips them at once instead of waiting for an answer that cannot come.
-        ImmutableHashSet<int> GoneZones,
+        public ImmutableHashSet<int> GoneZones { get; init; } = ImmutableHashSet<int>.Empty;
+
         // Totals.
-        long Passes,
-        long Reports,
-        long FailedReports,
-        long ReportedBytes)
-    {
+        public long Passes { get; init; }
+        public long Reports { get; init; }
+        public long FailedReports { get; init; }
+        public long ReportedBytes { get; init; }
+
         /// <summary>Whether a device is attached.</summary>
         public bool DeviceAttached => Device is not null;
 
@@ -114,8 +126,14 @@ internal static class PassCoordinator<TRef> where TRef : class
     public static State Initial(IReadOnlyList<TRef> zones, IReadOnlyList<string> zoneNames, int capacity, int reportingOrder, TimeSpan reportTimeout)
     {
         if (zones.Count != zoneNames.Count) throw new ArgumentException($"{zones.Count} zones but {zoneNames.Count} names", nameof(zoneNames));
-        return new State(zones, zoneNames, capacity, reportTimeout, ReporterPhase.Idle, null, reportingOrder,
-            0, 0, false, default, 0, 0, 0, null, 0, null, null, ImmutableHashSet<int>.Empty, 0, 0, 0, 0);
+        return new State
+        {
+            Zones = zones,
+            ZoneNames = zoneNames,
+            Capacity = capacity,
+            ReportingOrder = reportingOrder,
+            ReportTimeout = reportTimeout,
+        };
     }
 
     // ---------------------------------------------------------------- events
