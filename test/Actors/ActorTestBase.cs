@@ -47,7 +47,7 @@ public abstract class ActorTestBase : Akka.TestKit.Xunit2.TestKit
         new(name, startPfn, pages, pages - allocatedPages, new Watermarks(min, low, high));
 
     protected PageReportingGuest StartGuest(IReadOnlyList<ZoneSpec> zones, PageReportingSettings? settings = null) =>
-        PageReporting.StartWithFaultsAsync(Sys, zones, settings ?? PageReportingSettings.Default with { ReportingOrder = null }).GetAwaiter().GetResult();
+        FaultyGuests.StartAsync(Sys, zones, settings ?? PageReportingSettings.Default with { ReportingOrder = null }).GetAwaiter().GetResult();
 
     /// <summary>Registers <paramref name="device"/> and returns the resolved order.</summary>
     protected int Register(PageReportingGuest guest, IActorRef device, int? deviceOrder = null)
