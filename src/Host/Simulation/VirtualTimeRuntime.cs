@@ -30,16 +30,14 @@ internal sealed class VirtualTimeRuntime : IDisposable
     [ThreadStatic] private static VirtualTimeRuntime? _running;
 
     private readonly IHost _host;
-    private readonly string _pumpKey;
     private readonly PumpedExecutor _executor;
     private readonly CancellationToken _cancellation;
     private bool _disposed;
 
-    private VirtualTimeRuntime(IHost host, string pumpKey, PumpedExecutor executor, PageReportingGuest guest, CancellationToken cancellation)
+    private VirtualTimeRuntime(IHost host, PumpedExecutor executor, PageReportingGuest guest, CancellationToken cancellation)
     {
         _cancellation = cancellation;
         _host = host;
-        _pumpKey = pumpKey;
         _executor = executor;
         System = host.Services.GetRequiredService<ActorSystem>();
         Clock = (VirtualTimeScheduler)System.Scheduler;
@@ -53,8 +51,7 @@ internal sealed class VirtualTimeRuntime : IDisposable
     {
         ArgumentNullException.ThrowIfNull(zones);
         ArgumentNullException.ThrowIfNull(settings);
-        var pumpKey = "sim-" + Guid.NewGuid().ToString("N");
-        var executor = PumpedExecutor.Register(pumpKey);
+        var executor = new PumpedExecutor("sim-" + Guid.NewGuid().ToString("N"));
         PageReportingGuest? started = null;
         IHost? host = null;
         try
@@ -68,7 +65,9 @@ internal sealed class VirtualTimeRuntime : IDisposable
                     services.AddAkka("page-reporting-sim", builder =>
                 {
                     builder
-                        .AddHocon(SimulationHocon(pumpKey), HoconAddMode.Prepend)
+                        .AddHocon(SimulationHocon, HoconAddMode.Prepend)
+                        // The dispatcher's executor comes with the system, not from a registry by name.
+                        .AddSetup(new PumpedExecutorSetup(executor))
                         .ConfigureLoggers(loggers =>
                         {
                             loggers.LogLevel = (Akka.Event.LogLevel)Math.Max((int)AkkaLevelForSerilog(), (int)lowestLog);
@@ -80,13 +79,12 @@ internal sealed class VirtualTimeRuntime : IDisposable
                 })
                 .Build();
             host.StartAsync(cancellation).GetAwaiter().GetResult();
-            return new VirtualTimeRuntime(host, pumpKey, executor,
+            return new VirtualTimeRuntime(host, executor,
                 started ?? throw new InvalidOperationException("page reporting did not start"), cancellation);
         }
         catch
         {
             host?.Dispose();
-            PumpedExecutor.Unregister(pumpKey);
             throw;
         }
     }
@@ -204,7 +202,6 @@ internal sealed class VirtualTimeRuntime : IDisposable
         finally
         {
             _host.Dispose();
-            PumpedExecutor.Unregister(_pumpKey);
         }
     }
 
@@ -229,7 +226,7 @@ internal sealed class VirtualTimeRuntime : IDisposable
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
-    private static string SimulationHocon(string pumpKey) => $$"""
+    private static readonly string SimulationHocon = $$"""
         akka.scheduler.implementation = "{{typeof(VirtualTimeScheduler).FullName}}, {{typeof(VirtualTimeScheduler).Assembly.GetName().Name}}"
         akka.actor.ask-timeout = infinite
         # The process's signals belong to the host program, which stops the run; left on, Akka would
@@ -245,7 +242,6 @@ internal sealed class VirtualTimeRuntime : IDisposable
         {{DispatcherId}} {
           type = Dispatcher
           executor = "{{typeof(PumpedExecutorConfigurator).FullName}}, {{typeof(PumpedExecutorConfigurator).Assembly.GetName().Name}}"
-          pump-key = "{{pumpKey}}"
           throughput = 100
         }
         """;
