@@ -96,8 +96,27 @@ internal sealed class FleetNode : IAsyncDisposable
         akka.cluster.app-version = "{{AppVersion}}"
         akka.cluster.split-brain-resolver.stable-after = {{(int)Math.Ceiling(options.StableAfter.TotalMilliseconds)}}ms
         akka.cluster.sharding.passivate-idle-entity-after = off
-        akka.remote.dot-netty.tcp.maximum-frame-size = 4MiB
+        # A guest's definition carries its scenario's text, which may be as large as a scenario file may be.
+        akka.remote.dot-netty.tcp.maximum-frame-size = {{MaxFrameBytes}}b
         akka.coordinated-shutdown.exit-clr = off
+        {{SerializationHocon}}
+        """;
+
+    /// <summary>The largest scenario file and room for the rest of the definition.</summary>
+    private const long MaxFrameBytes = Scenarios.ScenarioBounds.MaxFileBytes + (1L << 20);
+
+    /// <summary>
+    /// The fleet's messages bound to their own serializer, as Akka.Cluster.Sharding binds its own
+    /// in its reference configuration.
+    /// </summary>
+    public const string SerializationHocon = """
+        akka.actor.serializers.page-reporting-fleet = "PageReportingActors.Host.Fleet.FleetMessageSerializer, PageReportingActors.Host"
+        akka.actor.serialization-bindings {
+          "PageReportingActors.Host.Fleet.IFleetMessage, PageReportingActors.Host" = page-reporting-fleet
+        }
+        akka.actor.serialization-identifiers {
+          "PageReportingActors.Host.Fleet.FleetMessageSerializer, PageReportingActors.Host" = 7310
+        }
         """;
 
     /// <summary>Joins the cluster at <paramref name="seed"/> (host:port), or starts a new one when it is this node.</summary>
@@ -106,15 +125,24 @@ internal sealed class FleetNode : IAsyncDisposable
         Cluster.Join(seed is null ? Cluster.SelfAddress : new Address("akka.tcp", SystemName, SplitHost(seed).Host, SplitHost(seed).Port));
     }
 
-    /// <summary>Waits until <paramref name="members"/> members are Up.</summary>
+    /// <summary>Waits until <paramref name="members"/> members are Up, as the cluster announces them.</summary>
     public async Task WaitForMembersAsync(int members, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (Cluster.State.Members.Count(m => m.Status == MemberStatus.Up) < members)
+        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var watcher = System.ActorOf(MembersUpActor.Props(members, up));
+        try
         {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"{Cluster.State.Members.Count(m => m.Status == MemberStatus.Up)} of {members} fleet nodes joined within {timeout.TotalSeconds:0} s");
-            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+            await up.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            System.Stop(watcher);
+            throw new TimeoutException($"{Cluster.State.Members.Count(m => m.Status == MemberStatus.Up)} of {members} fleet nodes joined within {timeout.TotalSeconds:0} s");
+        }
+        catch (OperationCanceledException)
+        {
+            System.Stop(watcher);
+            throw;
         }
     }
 

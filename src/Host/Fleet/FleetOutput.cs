@@ -70,6 +70,10 @@ internal static class FleetOutput
                 w.WriteNumber("reportedBytes", r.ReportedBytes);
                 w.WriteNumber("peakResidentBytes", r.PeakResidentBytes);
                 w.WriteNumber("endResidentBytes", r.EndResidentBytes);
+                w.WriteNumber("hostFaults", r.HostFaults);
+                w.WriteNumber("refaults", r.Refaults);
+                w.WriteNumber("refaultBytes", r.RefaultBytes);
+                ReportJsonWriter.Seconds(w, "hostCpuSeconds", r.HostCpuSeconds);
                 w.WriteEndObject();
             }
             w.WriteEndArray();

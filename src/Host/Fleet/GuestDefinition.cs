@@ -5,7 +5,7 @@ namespace PageReportingActors.Host.Fleet;
 /// <summary>
 /// Everything a node needs to run one guest, in a form that crosses the wire: the scenario's own
 /// JSON text, the seed to run it with, when it starts on the fleet's clock and when it stops on
-/// its own. Times are ticks so the message has no type a serializer could round.
+/// its own. Times are ticks, as <see cref="FleetMessageSerializer"/> writes them.
 /// </summary>
 /// <param name="Index">The guest's number in the fleet, from 0 in file order.</param>
 /// <param name="ScenarioJson">The scenario as written (built-in text, file text or the inline object).</param>
