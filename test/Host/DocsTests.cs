@@ -137,6 +137,22 @@ public sealed partial class DocsTests
 
     // ---- What code spans name ----
 
+    /// <summary>A code span that runs over a line end is still one span, but the checks below read a line at a time.</summary>
+    [Theory]
+    [MemberData(nameof(PageNames))]
+    public void Every_code_span_closes_on_its_line(string page)
+    {
+        var inFence = false;
+        var open = new List<int>();
+        var lines = Read(page).Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (FenceLine().IsMatch(lines[i])) { inFence = !inFence; continue; }
+            if (!inFence && lines[i].Count(c => c == '`') % 2 == 1) open.Add(i + 1);
+        }
+        Assert.True(open.Count == 0, $"{page}: a code span runs over the end of line {string.Join(", ", open)}");
+    }
+
     [GeneratedRegex(@"^(src|test|samples|docs|bench|\.ci)/[A-Za-z0-9_./-]+$")]
     private static partial Regex RepositoryPath();
 
