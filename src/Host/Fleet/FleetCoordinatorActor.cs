@@ -10,7 +10,7 @@ namespace PageReportingActors.Host.Fleet;
 /// guest elsewhere) are asked again every <see cref="LockstepPlan.RetryInterval"/>; the guest
 /// then runs again from its start on its new node and answers the same.
 /// </summary>
-public sealed class FleetCoordinatorActor : ReceiveActor, IWithTimers
+internal sealed class FleetCoordinatorActor : ReceiveActor, IWithTimers
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly LockstepPlan _plan;
@@ -124,7 +124,7 @@ public sealed class FleetCoordinatorActor : ReceiveActor, IWithTimers
 }
 
 /// <summary>What the coordinator advances: the guests, the fleet's sample instants, and how patient to be.</summary>
-public sealed record LockstepPlan(
+internal sealed record LockstepPlan(
     IReadOnlyList<GuestDefinition> Guests,
     IReadOnlyList<TimeSpan> Times,
     TimeSpan RetryInterval,
@@ -132,4 +132,4 @@ public sealed record LockstepPlan(
     Action<int>? AfterSample = null);
 
 /// <summary>Every guest's sample at every instant (<c>Samples[guest][k]</c>), its totals, and the node that gave them.</summary>
-public sealed record LockstepOutcome(GuestSample[][] Samples, GuestResult[] Results, string[] Nodes);
+internal sealed record LockstepOutcome(GuestSample[][] Samples, GuestResult[] Results, string[] Nodes);

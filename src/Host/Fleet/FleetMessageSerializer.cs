@@ -11,7 +11,7 @@ namespace PageReportingActors.Host.Fleet;
 /// remote frame raised for a guest's definition; this is a few bytes per sample.
 /// Bound in <see cref="FleetNode.SerializationHocon"/>, as Sharding binds its own.
 /// </summary>
-public sealed class FleetMessageSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+internal sealed class FleetMessageSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
     /// <summary>Outside Akka's reserved range (0-100) and the ids its modules take.</summary>
     public const int Id = 7310;

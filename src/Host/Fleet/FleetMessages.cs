@@ -6,10 +6,10 @@ namespace PageReportingActors.Host.Fleet;
 /// A message between a fleet's coordinator and its guest entities, on any node: bound to
 /// <see cref="FleetMessageSerializer"/> in the fleet node's HOCON.
 /// </summary>
-public interface IFleetMessage;
+internal interface IFleetMessage;
 
 /// <summary>What the fleet's coordinator asks of a guest entity; routed by Sharding on <see cref="Index"/>.</summary>
-public interface IGuestCommand : IFleetMessage
+internal interface IGuestCommand : IFleetMessage
 {
     int Index { get; }
 }
@@ -19,23 +19,23 @@ public interface IGuestCommand : IFleetMessage
 /// entity has it; an entity that has none (new, or made again on another node) answers
 /// <see cref="GuestUnknown"/> and the coordinator asks again with it.
 /// </summary>
-public sealed record AdvanceGuest(int Index, long AtTicks, GuestDefinition? Definition) : IGuestCommand;
+internal sealed record AdvanceGuest(int Index, long AtTicks, GuestDefinition? Definition) : IGuestCommand;
 
 /// <summary>The guest's totals, once it has reached its stop.</summary>
-public sealed record FinishGuest(int Index, GuestDefinition Definition) : IGuestCommand;
+internal sealed record FinishGuest(int Index, GuestDefinition Definition) : IGuestCommand;
 
-public sealed record GuestAdvanced(int Index, long AtTicks, GuestSample Sample, string Node) : IFleetMessage;
+internal sealed record GuestAdvanced(int Index, long AtTicks, GuestSample Sample, string Node) : IFleetMessage;
 
-public sealed record GuestFinished(int Index, GuestResult Result, string Node) : IFleetMessage;
+internal sealed record GuestFinished(int Index, GuestResult Result, string Node) : IFleetMessage;
 
 /// <summary>The entity does not know this guest yet: send the definition.</summary>
-public sealed record GuestUnknown(int Index) : IFleetMessage;
+internal sealed record GuestUnknown(int Index) : IFleetMessage;
 
 /// <summary>The guest's simulation failed; the fleet cannot be completed.</summary>
-public sealed record GuestFailed(int Index, string Reason) : IFleetMessage;
+internal sealed record GuestFailed(int Index, string Reason) : IFleetMessage;
 
 /// <summary>Guest i is entity "i" in shard i mod <see cref="Shards"/>: shards spread evenly over the nodes.</summary>
-public sealed class GuestMessageExtractor : IMessageExtractor
+internal sealed class GuestMessageExtractor : IMessageExtractor
 {
     public const int Shards = 100;
 

@@ -13,7 +13,14 @@ namespace PageReportingActors.Host.Fleet;
 /// <summary>How a fleet node listens and how quickly the cluster gives up on a silent member.</summary>
 /// <param name="Port">0: any free port.</param>
 /// <param name="StableAfter">The split-brain resolver's stable-after: how long membership must be still before an unreachable member is downed.</param>
-public sealed record FleetNodeOptions(string Host, int Port, TimeSpan StableAfter);
+internal sealed record FleetNodeOptions(string Host, int Port, TimeSpan StableAfter)
+{
+    /// <summary>
+    /// Guest steps running at once on this node: one per core keeps every core busy without piling
+    /// simulations onto the thread pool the cluster also needs.
+    /// </summary>
+    public int Simulations { get; init; } = Environment.ProcessorCount;
+}
 
 /// <summary>
 /// One member of a fleet's cluster: an actor system on real time with Akka.Cluster, the
@@ -21,7 +28,7 @@ public sealed record FleetNodeOptions(string Host, int Port, TimeSpan StableAfte
 /// system's scheduler: each guest's simulation has its own actor system and virtual clock, so
 /// gossip, failure detection and Sharding keep real time while guests keep theirs.
 /// </summary>
-public sealed class FleetNode : IAsyncDisposable
+internal sealed class FleetNode : IAsyncDisposable
 {
     public const string SystemName = "page-reporting-fleet";
     public const string RegionName = "guests";
@@ -50,6 +57,8 @@ public sealed class FleetNode : IAsyncDisposable
 
     public static async Task<FleetNode> StartAsync(FleetNodeOptions options, Func<string, Props>? entityProps = null, CancellationToken cancellationToken = default)
     {
+        // Shared by this node's guests; not disposed, as a step may still hold it while the node stops.
+        var simulations = new SemaphoreSlim(Math.Max(1, options.Simulations));
         var host = new HostBuilder()
             .ConfigureServices(services => services.AddAkka(SystemName, builder =>
             {
@@ -59,7 +68,7 @@ public sealed class FleetNode : IAsyncDisposable
                     .WithClustering(new ClusterOptions { SplitBrainResolver = new KeepMajorityOption(), AppVersion = AppVersion })
                     .WithShardRegion<GuestEntityActor>(
                         RegionName,
-                        entityProps ?? (_ => GuestEntityActor.Props()),
+                        entityProps ?? (_ => GuestEntityActor.Props(simulations)),
                         new GuestMessageExtractor(),
                         new ShardOptions
                         {

@@ -12,7 +12,7 @@ namespace PageReportingActors.Host.Fleet;
 /// <param name="StartTicks">When the guest starts, on the fleet's clock.</param>
 /// <param name="StopTicks">When the guest stops, on its own clock: its scenario's stop, or the fleet's end if that comes first or the scenario has none.</param>
 /// <param name="SampleTicks">The fleet's sample period.</param>
-public sealed record GuestDefinition(
+internal sealed record GuestDefinition(
     int Index,
     string ScenarioName,
     string ScenarioJson,

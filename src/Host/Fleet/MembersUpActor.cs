@@ -8,7 +8,7 @@ namespace PageReportingActors.Host.Fleet;
 /// membership events (subscribed with the current state as events), so a fleet starts the moment
 /// its last node is Up instead of when a poll next looks. Stops itself once it has answered.
 /// </summary>
-public sealed class MembersUpActor : ReceiveActor
+internal sealed class MembersUpActor : ReceiveActor
 {
     private readonly int _members;
     private readonly TaskCompletionSource _done;
