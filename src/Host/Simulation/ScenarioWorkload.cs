@@ -146,7 +146,7 @@ public sealed class ScenarioWorkload : IWorkload
     /// watermark plus its lowmem_reserve against user memory, then, when none does, again from the
     /// highest against min; what cannot be had is recorded, not thrown.
     /// </summary>
-    private List<(int Zone, Block Block)> AllocateBlocks(SimulatedGuest guest, string id, long sizeBytes, int order, Migratetype type, int cpu)
+    private List<(int Zone, Block Block)> AllocateBlocks(SimulatedGuest guest, string id, long sizeBytes, int order, Migratetype type, int cpu, bool recordShortfall = true)
     {
         var zones = guest.Actors.Zones;
         var blockBytes = PageGeometry.BytesOfPages(1L << order);
@@ -177,7 +177,8 @@ public sealed class ScenarioWorkload : IWorkload
             }
             if (got.Count == wanted) break;
         }
-        if (got.Count < wanted)
+        // A gather that gets no batch page flushes sooner; the program asked for nothing.
+        if (got.Count < wanted && recordShortfall)
             guest.Log.Shortfalls.Add(new AllocationShortfall(guest.Now.TotalSeconds, id, sizeBytes, got.Count * blockBytes,
                 lastFailure?.ToString() ?? "no zone could serve it"));
         return got;
@@ -210,11 +211,67 @@ public sealed class ScenarioWorkload : IWorkload
         };
         var chosen = chosenRuns.SelectMany(r => Enumerable.Range(r * perRun, Math.Min(perRun, held.Count - r * perRun))).ToList();
         var blocks = TakeHeld(f.Id, chosen);
+        // One zap per madvise'd chunk; without a chunk, a whole free is one munmap and a partial one
+        // frees block by block.
+        var zapLength = f.ChunkBytes > 0 ? perRun : f.Pattern == FreePattern.All && f.Fraction >= 1 ? blocks.Count : 1;
+        var gather = new GatherPages();
         foreach (var (offset, first, n) in Slices(f.Over, blocks.Count))
         {
-            var slice = blocks.GetRange((int)first, (int)n);
-            if (offset == TimeSpan.Zero && first == 0) FreeBlocks(guest, f.Id, slice, f.Cpu);
-            else Schedule(f.At + offset, g => FreeBlocks(g, f.Id, slice, f.Cpu));
+            if (offset == TimeSpan.Zero && first == 0) FreeZapped(guest, f, blocks, zapLength, (int)first, (int)n, gather);
+            else Schedule(f.At + offset, g => FreeZapped(g, f, blocks, zapLength, (int)first, (int)n, gather));
+        }
+    }
+
+    /// <summary>The page-table batch pages one zap holds (mm/mmu_gather.c), from its start to its end.</summary>
+    private sealed class GatherPages
+    {
+        public List<(int Zone, Block Block)> Held = [];
+    }
+
+    /// <summary>Pages an mmu_gather keeps in itself before it needs a batch page (MMU_GATHER_BUNDLE).</summary>
+    internal const int GatherBundlePages = 8;
+
+    /// <summary>Pages one batch page holds: (4096 - 16) / 8 pointers (MAX_GATHER_BATCH).</summary>
+    internal const int GatherBatchPages = 510;
+
+    /// <summary>Most batch pages one gather takes before it flushes and reuses them (MAX_GATHER_BATCH_COUNT = 10000 / 510).</summary>
+    internal const int GatherMaxBatches = 19;
+
+    /// <summary>
+    /// The batch pages a zap of <paramref name="pages"/> entries allocates: none while the bundle
+    /// holds them, then one per 510, at most 19 (tlb_next_batch refuses more and the gather flushes).
+    /// </summary>
+    internal static int GatherBatchesFor(int pages) =>
+        pages <= GatherBundlePages ? 0 : Math.Min(GatherMaxBatches, (pages - GatherBundlePages + GatherBatchPages - 1) / GatherBatchPages);
+
+    /// <summary>
+    /// Frees blocks [first, first + n) of a free step as the zaps that unmap them do: at a zap's
+    /// start its batch pages are taken (order 0, unmovable, GFP_NOWAIT, on the same CPU, before any
+    /// of its pages is freed: tlb_next_batch while zap_pte_range gathers), then its pages are freed
+    /// (tlb_flush_mmu), and at its end the batch pages are freed (tlb_finish_mmu, tlb_batch_list_free).
+    /// </summary>
+    private void FreeZapped(SimulatedGuest guest, FreeStep f, List<(int Zone, Block Block)> blocks, int zapLength, int first, int n, GatherPages gather)
+    {
+        var i = first;
+        var end = first + n;
+        while (i < end)
+        {
+            var zapStart = i / zapLength * zapLength;
+            var zapEnd = Math.Min(zapStart + zapLength, blocks.Count);
+            if (i == zapStart)
+            {
+                var batches = GatherBatchesFor(zapEnd - zapStart);
+                if (batches > 0)
+                    gather.Held = AllocateBlocks(guest, f.Id, PageGeometry.BytesOfPages(batches), 0, Migratetype.Unmovable, f.Cpu, recordShortfall: false);
+            }
+            var upTo = Math.Min(zapEnd, end);
+            FreeBlocks(guest, f.Id, blocks.GetRange(i, upTo - i), f.Cpu);
+            i = upTo;
+            if (i == zapEnd && gather.Held.Count > 0)
+            {
+                FreeBlocks(guest, f.Id, gather.Held, f.Cpu);
+                gather.Held = [];
+            }
         }
     }
 
