@@ -33,6 +33,12 @@ public sealed class TraceCounts
 public sealed class TraceReader : IDisposable
 {
     private const int BufferSize = 1 << 16;
+
+    /// <summary>The longest line read as a line (bytes); the five events' lines are under 200. A
+    /// longer one is counted malformed and skipped to its newline in this bounded buffer.</summary>
+    public const int MaxLineBytes = 4096;
+
+    private bool _skipping;
     private readonly Stream _stream;
     private readonly string _name;
     private byte[] _buffer = new byte[BufferSize];
@@ -105,6 +111,27 @@ public sealed class TraceReader : IDisposable
         while (true)
         {
             var newline = _buffer.AsSpan(_start, _end - _start).IndexOf((byte)'\n');
+            if (_skipping)
+            {
+                // The rest of an over-long line: dropped, however long, without growing the buffer.
+                if (newline < 0)
+                {
+                    _start = _end;
+                    if (_eof) { _skipping = false; line = default; complete = false; return false; }
+                    Fill();
+                    continue;
+                }
+                _start += newline + 1;
+                _skipping = false;
+                continue;
+            }
+            if (newline < 0 ? _end - _start > MaxLineBytes : newline > MaxLineBytes)
+            {
+                _skipping = true;
+                line = default;
+                complete = false;
+                return true;
+            }
             if (newline >= 0)
             {
                 line = TrimCr(_buffer.AsSpan(_start, newline));
@@ -132,8 +159,6 @@ public sealed class TraceReader : IDisposable
             _end -= _start;
             _start = 0;
         }
-        // A line longer than the buffer doubles it; lines of the five events are under 200 bytes.
-        if (_end == _buffer.Length) Array.Resize(ref _buffer, _buffer.Length * 2);
         var read = _stream.Read(_buffer, _end, _buffer.Length - _end);
         if (read == 0) _eof = true;
         _end += read;

@@ -44,6 +44,7 @@ public static class FleetCommands
     private static async Task<int> RunFleetAsync(Context context, FleetSettings settings, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(settings.Out)) throw new UsageException("--out: is empty");
+        if (FleetOutput.TargetProblem(settings.Out) is { } badOut) throw new UsageException($"--out: {badOut}");
         var options = ClusterOptions(settings.Nodes, settings.Listen, settings.Expect);
         if (!File.Exists(settings.Fleet)) throw new UsageException($"fleet file not found: {settings.Fleet}");
         var fleet = FleetParser.ParseFile(settings.Fleet);

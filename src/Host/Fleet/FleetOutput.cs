@@ -12,7 +12,7 @@ public sealed record FleetFiles(string FleetJson, string TimelineCsv, string Png
 /// <summary>
 /// Writes DIR/fleet.json, DIR/fleet-timeline.csv and DIR/fleet.png. Field order and number text
 /// are fixed, so two runs of one fleet give the same bytes except nodes, guests[].node and
-/// wallSeconds. Each file is written to a temporary name and renamed: whole or not at all.
+/// wallSeconds. The three are written as one set (RunOutput.WriteSet): all of them or none.
 /// </summary>
 public static class FleetOutput
 {
@@ -23,29 +23,29 @@ public static class FleetOutput
 
     private const double BytesPerGiB = 1 << 30;
 
-    public static FleetFiles WriteAll(FleetResult result, string directory)
+    /// <summary>The files a fleet writes in <paramref name="directory"/>.</summary>
+    public static FleetFiles In(string directory) =>
+        new(Path.Combine(directory, JsonName), Path.Combine(directory, CsvName), Path.Combine(directory, PngName));
+
+    /// <summary>Null when <paramref name="directory"/> can take a fleet's files, else why not (checked before the run).</summary>
+    public static string? TargetProblem(string directory)
     {
-        Directory.CreateDirectory(directory);
-        var files = new FleetFiles(Path.Combine(directory, JsonName), Path.Combine(directory, CsvName), Path.Combine(directory, PngName));
-        WriteWhole(files.FleetJson, path => File.WriteAllText(path, ToJson(result)));
-        WriteWhole(files.TimelineCsv, path => File.WriteAllText(path, ToCsv(result.Timeline)));
-        WriteWhole(files.Png, path => WritePng(result, path));
-        return files;
+        var files = In(directory);
+        return RunOutput.TargetProblem(directory, [files.FleetJson, files.TimelineCsv, files.Png]);
     }
 
-    /// <summary>Writes beside the target and renames over it, so a reader never sees half a file.</summary>
-    public static void WriteWhole(string path, Action<string> write)
+    /// <summary>Writes the three files as a set: all of them or, on any failure, none.</summary>
+    public static FleetFiles WriteAll(FleetResult result, string directory)
     {
-        var temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp{Path.GetExtension(path)}");
-        try
-        {
-            write(temporary);
-            File.Move(temporary, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
-        }
+        if (TargetProblem(directory) is { } problem) throw new IOException(problem);
+        Directory.CreateDirectory(directory);
+        var files = In(directory);
+        RunOutput.WriteSet([
+            (files.FleetJson, path => File.WriteAllText(path, ToJson(result))),
+            (files.TimelineCsv, path => File.WriteAllText(path, ToCsv(result.Timeline))),
+            (files.Png, path => WritePng(result, path)),
+        ]);
+        return files;
     }
 
     public static string ToJson(FleetResult result)

@@ -26,34 +26,55 @@ public static class RunOutput
     /// why not (it is a file, or one of the names is taken by a directory). Checked before a run
     /// starts, so a run's time is not spent on output that cannot be written.
     /// </summary>
-    public static string? TargetProblem(string directory)
+    public static string? TargetProblem(string directory) =>
+        TargetProblem(directory, OutputFiles.In(directory ?? throw new ArgumentNullException(nameof(directory))).All);
+
+    /// <summary>
+    /// The same check for any set of files in <paramref name="directory"/> (fleet, sweep and replay
+    /// outputs): null when they can be written, else one line saying why not. The directory, or the
+    /// nearest one above it that exists, must take a new file (not so in /proc or /sys, or read-only).
+    /// </summary>
+    public static string? TargetProblem(string directory, IEnumerable<string> targets)
     {
         ArgumentNullException.ThrowIfNull(directory);
+        ArgumentNullException.ThrowIfNull(targets);
         if (File.Exists(directory)) return $"{directory} is a file, not a directory";
+        string? existing = Directory.Exists(directory) ? Path.GetFullPath(directory) : null;
         // A directory still to be made needs its nearest existing ancestor to be a directory too.
-        for (var above = Path.GetDirectoryName(Path.GetFullPath(directory)); above is not null; above = Path.GetDirectoryName(above))
+        for (var above = Path.GetDirectoryName(Path.GetFullPath(directory)); existing is null && above is not null; above = Path.GetDirectoryName(above))
         {
-            if (Directory.Exists(above)) break;
-            if (File.Exists(above)) return $"{directory}: {above} is a file, not a directory";
+            if (Directory.Exists(above)) existing = above;
+            else if (File.Exists(above)) return $"{directory}: {above} is a file, not a directory";
         }
-        foreach (var target in OutputFiles.In(directory).All)
+        foreach (var target in targets)
             if (Directory.Exists(target)) return $"{target} is a directory; remove it or choose another --out";
+        if (existing is not null && !TakesNewFiles(existing, out var why)) return $"{directory}: cannot write in {existing} ({why})";
         return null;
     }
 
-    public static OutputFiles WriteAll(RunResult result, string directory, CancellationToken cancellationToken = default)
+    /// <summary>Whether a file can be made in <paramref name="directory"/>: made and removed at once.</summary>
+    private static bool TakesNewFiles(string directory, out string why)
     {
-        ArgumentNullException.ThrowIfNull(result);
-        if (TargetProblem(directory) is { } problem) throw new IOException(problem);
-        Directory.CreateDirectory(directory);
-        var files = OutputFiles.In(directory);
-        var writes = new (string Path, Action<string> Write)[]
+        try
         {
-            (files.ReportJson, path => ReportJsonWriter.WriteInPlace(result, path)),
-            (files.TimelineCsv, path => TimelineCsvWriter.WriteInPlace(result.Timeline, path)),
-            (files.TimelinePng, path => TimelinePlotWriter.WritePngInPlace(result, path)),
-            (files.ReportHtml, path => HtmlReportWriter.WriteInPlace(result, path)),
-        };
+            using (new FileStream(Path.Combine(directory, $".write-check.{Guid.NewGuid():N}"), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose)) { }
+            why = "";
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            why = e.Message.TrimEnd('.');
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Writes a set of files whole or not at all: each to a temporary name first, and only when all
+    /// are complete are they renamed into place; a failure or a stop leaves the old ones as they were.
+    /// </summary>
+    public static void WriteSet(IReadOnlyList<(string Path, Action<string> Write)> writes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(writes);
         var staged = new List<(string Temporary, string Path)>();
         try
         {
@@ -70,6 +91,20 @@ public static class RunOutput
         }
         // Renames only from here: quick, and none of them can meet a half-written file.
         foreach (var (temporary, path) in staged) AtomicFile.Commit(temporary, path);
+    }
+
+    public static OutputFiles WriteAll(RunResult result, string directory, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        if (TargetProblem(directory) is { } problem) throw new IOException(problem);
+        Directory.CreateDirectory(directory);
+        var files = OutputFiles.In(directory);
+        WriteSet([
+            (files.ReportJson, path => ReportJsonWriter.WriteInPlace(result, path)),
+            (files.TimelineCsv, path => TimelineCsvWriter.WriteInPlace(result.Timeline, path)),
+            (files.TimelinePng, path => TimelinePlotWriter.WritePngInPlace(result, path)),
+            (files.ReportHtml, path => HtmlReportWriter.WriteInPlace(result, path)),
+        ], cancellationToken);
         return files;
     }
 }

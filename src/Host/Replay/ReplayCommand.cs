@@ -32,6 +32,7 @@ public static class ReplayCommand
         if (sample < TimeSpan.FromMilliseconds(1))
             throw new UsageException($"--sample: \"{settings.Sample}\" is below 1ms");
         if (string.IsNullOrWhiteSpace(settings.Out)) throw new UsageException("--out: is empty");
+        if (RunOutput.TargetProblem(settings.Out) is { } badOut) throw new UsageException($"--out: {badOut}");
         if (string.IsNullOrWhiteSpace(settings.Guest)) throw new UsageException("--guest: a replay needs the guest's description (GUEST.json)");
         if (!File.Exists(settings.Trace)) throw new UsageException($"trace file not found: {settings.Trace}");
         if (settings.Kpageflags is { } flags && !File.Exists(flags)) throw new UsageException($"--kpageflags: file not found: {flags}");

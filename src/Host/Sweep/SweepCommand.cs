@@ -12,6 +12,7 @@ public static class SweepCommand
     internal static async Task<int> RunAsync(FleetCommands.Context context, SweepSettings settings, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(settings.Out)) throw new UsageException("--out: is empty");
+        if (SweepOutput.TargetProblem(settings.Out) is { } badOut) throw new UsageException($"--out: {badOut}");
         if (!Durations.TryParse(settings.Sample, out var sample) || sample < FleetParser.MinSample)
             throw new UsageException($"--sample: \"{settings.Sample}\" is not a duration of at least {Durations.Format(FleetParser.MinSample)}");
         var options = FleetCommands.ClusterOptions(settings.Nodes, null, null);

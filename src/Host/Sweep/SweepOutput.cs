@@ -1,3 +1,4 @@
+using PageReportingActors.Host.Output;
 using System.Globalization;
 using System.Text;
 using PageReportingActors.Host.Fleet;
@@ -14,13 +15,18 @@ public static class SweepOutput
 
     private const double BytesPerMiB = 1 << 20;
 
+    /// <summary>Null when <paramref name="directory"/> can take a sweep's files, else why not (checked before the run).</summary>
+    public static string? TargetProblem(string directory) =>
+        RunOutput.TargetProblem(directory, [Path.Combine(directory, CsvName), Path.Combine(directory, PngName)]);
+
+    /// <summary>Writes sweep.csv and sweep.png as a set: both or, on any failure, neither.</summary>
     public static (string Csv, string Png) WriteAll(string title, IReadOnlyList<SweepRow> rows, string directory)
     {
+        if (TargetProblem(directory) is { } problem) throw new IOException(problem);
         Directory.CreateDirectory(directory);
         var csv = Path.Combine(directory, CsvName);
         var png = Path.Combine(directory, PngName);
-        FleetOutput.WriteWhole(csv, path => File.WriteAllText(path, ToCsv(rows)));
-        FleetOutput.WriteWhole(png, path => WritePng(title, rows, path));
+        RunOutput.WriteSet([(csv, path => File.WriteAllText(path, ToCsv(rows))), (png, path => WritePng(title, rows, path))]);
         return (csv, png);
     }
 
