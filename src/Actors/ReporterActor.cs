@@ -20,7 +20,7 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly PageReportingSettings _settings;
-    private readonly FaultInjector? _faults;
+    private readonly IMessageInterceptor? _interceptor;
     private Coordinator.State _state;
     // Set by the guardian: attach, detach and order changes come only from the guest's registry.
     private IActorRef? _registry;
@@ -30,14 +30,14 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
     /// <param name="settings">Delay, capacity, report timeout and the configured order.</param>
     /// <param name="zoneNames">See <see cref="Props"/>; by default the zones' actor names.</param>
     public ReporterActor(IReadOnlyList<IActorRef> zones, PageReportingSettings settings, IReadOnlyList<string>? zoneNames = null)
-        : this(zones, settings, zoneNames, faults: null)
+        : this(zones, settings, zoneNames, interceptor: null)
     {
     }
 
-    internal ReporterActor(IReadOnlyList<IActorRef> zones, PageReportingSettings settings, IReadOnlyList<string>? zoneNames, FaultInjector? faults)
+    internal ReporterActor(IReadOnlyList<IActorRef> zones, PageReportingSettings settings, IReadOnlyList<string>? zoneNames, IMessageInterceptor? interceptor)
     {
         _settings = settings;
-        _faults = faults;
+        _interceptor = interceptor;
         var names = zoneNames ?? zones.Select(z => Uri.UnescapeDataString(z.Path.Name)).ToList();
         _state = Coordinator.Initial(zones, names, settings.Capacity,
             settings.ReportingOrder ?? Memory.PageGeometry.PageblockOrder, settings.ReportTimeout);
@@ -53,8 +53,8 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
     public static Props Props(IReadOnlyList<IActorRef> zones, PageReportingSettings settings, IReadOnlyList<string>? zoneNames = null) =>
         Akka.Actor.Props.Create(() => new ReporterActor(zones, settings, zoneNames));
 
-    internal static Props PropsWithFaults(IReadOnlyList<IActorRef> zones, PageReportingSettings settings, IReadOnlyList<string>? zoneNames, FaultInjector faults) =>
-        FactoryProducer<ReporterActor>.Props(() => new ReporterActor(zones, settings, zoneNames, faults));
+    internal static Props PropsWithInterceptor(IReadOnlyList<IActorRef> zones, PageReportingSettings settings, IReadOnlyList<string>? zoneNames, IMessageInterceptor interceptor) =>
+        FactoryProducer<ReporterActor>.Props(() => new ReporterActor(zones, settings, zoneNames, interceptor));
 
     /// <summary>Fires <c>delay</c> after a request: the pass starts.</summary>
     private sealed class StartPass : INoSerializationVerificationNeeded
@@ -69,9 +69,9 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
     /// <summary>A zone did not answer a walk command in time (it lost the message to a fault).</summary>
     private sealed record ZoneTimedOut(long PassId, int ZoneIndex) : INoSerializationVerificationNeeded;
 
-    /// <summary>Lets a fault injector take the message first (tests only).</summary>
+    /// <summary>Lets an interceptor take the message first (tests only: simulated faults).</summary>
     protected override bool AroundReceive(Receive receive, object message) =>
-        (_faults is not null && _faults.Intercept(message, "reporter")) || base.AroundReceive(receive, message);
+        (_interceptor is not null && _interceptor.Intercept(message, "reporter")) || base.AroundReceive(receive, message);
 
     private void Idle() => Become(() =>
     {

@@ -20,7 +20,7 @@ public sealed partial class ZoneActor : ReceiveActor, IWithTimers
     private static readonly TimeSpan PerCpuTickInterval = TimeSpan.FromSeconds(1);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ZoneFreeArea _area;
-    private readonly FaultInjector? _faults;
+    private readonly IMessageInterceptor? _interceptor;
     private readonly ZoneUsage? _usage;
     private IActorRef? _reporter;
     // Set by the guardian: walk commands come only from the reporter, notification orders only from the registry.
@@ -36,14 +36,14 @@ public sealed partial class ZoneActor : ReceiveActor, IWithTimers
     /// <summary>A zone actor that owns <paramref name="area"/>: hand it no area that other code still changes.</summary>
     /// <param name="area">The zone's allocator.</param>
     /// <param name="usage">Where to publish the zone's page counts after every message, or null.</param>
-    public ZoneActor(ZoneFreeArea area, ZoneUsage? usage = null) : this(area, usage, faults: null)
+    public ZoneActor(ZoneFreeArea area, ZoneUsage? usage = null) : this(area, usage, interceptor: null)
     {
     }
 
-    internal ZoneActor(ZoneFreeArea area, ZoneUsage? usage, FaultInjector? faults)
+    internal ZoneActor(ZoneFreeArea area, ZoneUsage? usage, IMessageInterceptor? interceptor)
     {
         _area = area;
-        _faults = faults;
+        _interceptor = interceptor;
         _usage = usage;
         _usage?.Update(area);
 
@@ -103,13 +103,13 @@ public sealed partial class ZoneActor : ReceiveActor, IWithTimers
     /// <param name="usage">Where to publish the zone's page counts after every message, or null.</param>
     public static Props Props(ZoneFreeArea area, ZoneUsage? usage = null) => Akka.Actor.Props.Create(() => new ZoneActor(area, usage));
 
-    internal static Props PropsWithFaults(ZoneFreeArea area, FaultInjector faults, ZoneUsage? usage = null) =>
-        FactoryProducer<ZoneActor>.Props(() => new ZoneActor(area, usage, faults));
+    internal static Props PropsWithInterceptor(ZoneFreeArea area, IMessageInterceptor interceptor, ZoneUsage? usage = null) =>
+        FactoryProducer<ZoneActor>.Props(() => new ZoneActor(area, usage, interceptor));
 
     /// <summary>Lets a fault injector take the message first (tests only), then publishes the zone's counts.</summary>
     protected override bool AroundReceive(Receive receive, object message)
     {
-        var handled = (_faults is not null && _faults.Intercept(message, _area.Name)) || base.AroundReceive(receive, message);
+        var handled = (_interceptor is not null && _interceptor.Intercept(message, _area.Name)) || base.AroundReceive(receive, message);
         _usage?.Update(_area); // for the memory-usage gauge, read off the actor's thread
         return handled;
     }

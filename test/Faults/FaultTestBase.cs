@@ -22,7 +22,7 @@ public abstract class FaultTestBase(ITestOutputHelper output, string extraConfig
     protected static readonly TimeSpan ReportTimeout = PageReportingSettings.DefaultReportTimeout;
 
     protected IActorRef DeviceActor(Devices.IPageReportHandler handler, TimeSpan? timeout = null) =>
-        Sys.ActorOf(PageReporting.DevicePropsWithFaults(handler, timeout ?? TimeSpan.FromSeconds(10)));
+        Sys.ActorOf(FaultyGuests.DeviceProps(handler, timeout ?? TimeSpan.FromSeconds(10)));
 
     protected void AwaitCalls(Func<int> calls, int count) =>
         AwaitCondition(() => calls() >= count, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(5));

@@ -30,24 +30,28 @@ public sealed class HostSignalTests : IDisposable
         };
         foreach (var a in new[] { host, "run", "churn-10min", "--out", outDir }) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
         try
         {
-            // Signalled once the simulation is running: its first progress line is out.
+            // Signalled once the simulation is running: its first progress line is out on stderr
+            // (a run shows progress after two seconds of wall time).
             using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            while (await process.StandardOutput.ReadLineAsync(wait.Token) is { } line)
+            while (await process.StandardError.ReadLineAsync(wait.Token) is { } line)
                 if (line.StartsWith("progress: ", StringComparison.Ordinal)) break;
             Assert.False(process.HasExited, "the run ended before it could be signalled");
+            var stderr = process.StandardError.ReadToEndAsync(wait.Token);
 
             var signalled = Stopwatch.StartNew();
             using (var kill = Process.Start("kill", ["-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
                 await kill.WaitForExitAsync(wait.Token);
-            _ = process.StandardOutput.ReadToEndAsync(wait.Token);
             await process.WaitForExitAsync(wait.Token);
             var took = signalled.Elapsed;
 
             Assert.Equal(130, process.ExitCode);
-            Assert.Equal("stopped (SIGINT or SIGTERM) before the run ended; nothing written\n", await stderr);
+            // After the progress lines, the one line that says why it stopped.
+            var after = (await stderr).Split('\n').Where(l => !l.StartsWith("progress: ", StringComparison.Ordinal));
+            Assert.Equal("stopped (SIGINT or SIGTERM) before the run ended; nothing written\n", string.Join('\n', after));
+            Assert.DoesNotContain("progress", await stdout);
             // Loosely: a second of work plus the process's own exit, on a busy machine.
             Assert.True(took < TimeSpan.FromSeconds(5), $"took {took}");
             Assert.True(!Directory.Exists(outDir) || Directory.GetFileSystemEntries(outDir).Length == 0);

@@ -126,7 +126,7 @@ public class RedTeamFuzzTests(ITestOutputHelper output) : FaultTestBase(output, 
         var specs = new[] { SmallZone("A", pages: 16384, allocatedPages: 1024), SmallZone("B", startPfn: 16384, pages: 16384, allocatedPages: 2048) };
         var areas = PageReporting.CreateAreas(specs);
         var started = new TaskCompletionSource<PageReportingGuest>();
-        Sys.ActorOf(PageReportingGuardianActor.PropsWithFaults(areas, Cap4, started), name);
+        Sys.ActorOf(FaultyGuests.GuardianProps(areas, Cap4, started), name);
         var guest = started.Task.GetAwaiter().GetResult();
         var run = new Run
         {
@@ -148,7 +148,7 @@ public class RedTeamFuzzTests(ITestOutputHelper output) : FaultTestBase(output, 
     {
         var handler = new FuzzHandler(new Random(run.Random.Next()), b => IsHeld(run, b));
         run.Handlers.Add(handler);
-        run.Device = Sys.ActorOf(PageReporting.DevicePropsWithFaults(handler, TimeSpan.FromSeconds(10)));
+        run.Device = Sys.ActorOf(FaultyGuests.DeviceProps(handler, TimeSpan.FromSeconds(10)));
         run.DeviceLosesNextReport = false;
         var answer = AskRegistry(run, new RegisterDevice(run.Device, run.Random.Next(3) == 0 ? run.Random.Next(-2, 13) : null));
         Assert.True(answer is DeviceRegistered or RegistrationRejected, $"register answered {answer}");

@@ -210,7 +210,7 @@ public sealed class ReplayEngine
                     Conflict(ReplayConflictKind.FreedWhileFree, e, Describe(range, owner));
                 else if (range != RangeState.Exact) Conflict(ReplayConflictKind.BlockMismatch, e, Describe(range, owner));
                 Take(z, e.Pfn, e.Order, range, container);
-                return Release(zi, z, e, toCpuList: z.HasCpuLists && KeepsOnCpuList(e.Order));
+                return Release(zi, z, e, toCpuList: z.HasCpuLists && PerCpuLists.Keeps(e.Order));
 
             case TraceEventKind.FreeBatched:
                 // The second trace of a batched free: the first already freed it.
@@ -218,7 +218,7 @@ public sealed class ReplayEngine
                     return new(ReplayEffectKind.None, zi, block);
                 Conflict(range == RangeState.Exact ? ReplayConflictKind.BatchedWithoutFree : ReplayConflictKind.BlockMismatch, e, Describe(range, owner));
                 Take(z, e.Pfn, e.Order, range, container);
-                return Release(zi, z, e, toCpuList: z.HasCpuLists && KeepsOnCpuList(e.Order));
+                return Release(zi, z, e, toCpuList: z.HasCpuLists && PerCpuLists.Keeps(e.Order));
 
             default: // PcpuDrain
                 if (range == RangeState.InsideFree)
@@ -260,7 +260,7 @@ public sealed class ReplayEngine
                 SetBlockType(z, e);
                 return Release(zi, z, e, toCpuList: false);
             default:
-                return Release(zi, z, e, toCpuList: z.HasCpuLists && KeepsOnCpuList(e.Order));
+                return Release(zi, z, e, toCpuList: z.HasCpuLists && PerCpuLists.Keeps(e.Order));
         }
     }
 
@@ -298,9 +298,6 @@ public sealed class ReplayEngine
             throw new InvalidOperationException($"zone {z.Area.Name}: free of pfn {e.Pfn} order {e.Order} refused ({freed.Rejection}) after it was claimed");
         return new(ReplayEffectKind.FreedToBuddy, zi, freed.Merged);
     }
-
-    /// <summary>The kernel keeps orders up to 3 (PAGE_ALLOC_COSTLY_ORDER) and the THP order on its per-CPU lists.</summary>
-    public static bool KeepsOnCpuList(int order) => order <= 3 || order == PageblockOrder;
 
     private enum RangeState { InsideFree, Exact, InsideAllocated, Mixed, Isolated, Reserved }
 

@@ -1,11 +1,10 @@
 using System.Collections.Immutable;
 using PageReportingActors.Memory;
-using PageReportingActors.Messages;
 
 namespace PageReportingActors.Reporting;
 
 /// <summary>The reporter's three states (R6).</summary>
-public enum ReporterPhase
+internal enum ReporterPhase
 {
     /// <summary>No pass is waiting or running.</summary>
     Idle,
@@ -16,7 +15,7 @@ public enum ReporterPhase
 }
 
 /// <summary>How a zone's answer to a walk command ended the zone's walk.</summary>
-public enum ZoneStepEnd
+internal enum ZoneStepEnd
 {
     /// <summary>Not ended: the step carries a batch to report.</summary>
     None,
@@ -31,7 +30,7 @@ public enum ZoneStepEnd
 }
 
 /// <summary>Level of a log line the coordinator asks for.</summary>
-public enum PassLogLevel
+internal enum PassLogLevel
 {
     /// <summary>Detail for tracing a pass.</summary>
     Debug,
@@ -48,7 +47,7 @@ public enum PassLogLevel
 /// the zones' allocators. <typeparamref name="TRef"/> names zones, the device and whoever waits for an
 /// answer (an actor reference in the actor, any object in the runner).
 /// </summary>
-public static class PassCoordinator<TRef> where TRef : class
+internal static class PassCoordinator<TRef> where TRef : class
 {
     // ---------------------------------------------------------------- state
 
@@ -66,38 +65,50 @@ public static class PassCoordinator<TRef> where TRef : class
     /// <summary>A detach that waits for the running pass to end (R19).</summary>
     public sealed record PendingDetach(TRef Device, TRef ReplyTo);
 
-    /// <summary>Everything the reporter knows. Updated only by <see cref="Process"/>, with <c>with</c>.</summary>
-    public readonly record struct State(
-        IReadOnlyList<TRef> Zones,
-        IReadOnlyList<string> ZoneNames,
-        int Capacity,
-        TimeSpan ReportTimeout,
-        ReporterPhase Phase,
-        TRef? Device,
-        int ReportingOrder,
+    /// <summary>
+    /// Everything the reporter knows. Updated only by <see cref="Process"/>, with <c>with</c>; a new one
+    /// comes from <see cref="Initial"/>, and every field left out starts at its default (no pass, no device).
+    /// </summary>
+    public readonly record struct State
+    {
+        public State()
+        {
+        }
+
+        public required IReadOnlyList<TRef> Zones { get; init; }
+        public required IReadOnlyList<string> ZoneNames { get; init; }
+        public int Capacity { get; init; }
+        public TimeSpan ReportTimeout { get; init; }
+        public ReporterPhase Phase { get; init; } = ReporterPhase.Idle;
+        public TRef? Device { get; init; }
+        public int ReportingOrder { get; init; }
+
         // The pass in progress.
-        long PassId,
-        int ZoneIndex,
-        bool RequestedDuringPass,
-        DateTimeOffset PassStart,
-        int PassReports,
-        long PassReportedBytes,
-        int ZonesVisited,
+        public long PassId { get; init; }
+        public int ZoneIndex { get; init; }
+        public bool RequestedDuringPass { get; init; }
+        public DateTimeOffset PassStart { get; init; }
+        public int PassReports { get; init; }
+        public long PassReportedBytes { get; init; }
+        public int ZonesVisited { get; init; }
+
         // The walk command the current zone must answer: null when none is awaited (the batch is at the
         // device, or no pass runs); 0 for a begin, the batch id for a completion. Any other answer is
         // stray (late, or provoked in the reporter's name) and is ignored.
-        long? AwaitingZoneBatch,
-        long ReportId,
-        LentBatch? Lent,
-        PendingDetach? Detach,
+        public long? AwaitingZoneBatch { get; init; }
+        public long ReportId { get; init; }
+        public LentBatch? Lent { get; init; }
+        public PendingDetach? Detach { get; init; }
+
         // Zones that stopped: a pass skips them at once instead of waiting for an answer that cannot come.
-        ImmutableHashSet<int> GoneZones,
+        public ImmutableHashSet<int> GoneZones { get; init; } = ImmutableHashSet<int>.Empty;
+
         // Totals.
-        long Passes,
-        long Reports,
-        long FailedReports,
-        long ReportedBytes)
-    {
+        public long Passes { get; init; }
+        public long Reports { get; init; }
+        public long FailedReports { get; init; }
+        public long ReportedBytes { get; init; }
+
         /// <summary>Whether a device is attached.</summary>
         public bool DeviceAttached => Device is not null;
 
@@ -115,8 +126,14 @@ public static class PassCoordinator<TRef> where TRef : class
     public static State Initial(IReadOnlyList<TRef> zones, IReadOnlyList<string> zoneNames, int capacity, int reportingOrder, TimeSpan reportTimeout)
     {
         if (zones.Count != zoneNames.Count) throw new ArgumentException($"{zones.Count} zones but {zoneNames.Count} names", nameof(zoneNames));
-        return new State(zones, zoneNames, capacity, reportTimeout, ReporterPhase.Idle, null, reportingOrder,
-            0, 0, false, default, 0, 0, 0, null, 0, null, null, ImmutableHashSet<int>.Empty, 0, 0, 0, 0);
+        return new State
+        {
+            Zones = zones,
+            ZoneNames = zoneNames,
+            Capacity = capacity,
+            ReportingOrder = reportingOrder,
+            ReportTimeout = reportTimeout,
+        };
     }
 
     // ---------------------------------------------------------------- events
@@ -387,7 +404,7 @@ public static class PassCoordinator<TRef> where TRef : class
             if (S.Device is null)
             {
                 // The device went away between steps: the batch goes back unflagged and the pass ends.
-                Finish(success: false, ReportErrors.Gone, "no device is attached");
+                Finish(success: false, ReportErrorCodes.Gone, "no device is attached");
                 return;
             }
             Do(new ArmReportTimer(lent.ReportId));
@@ -414,7 +431,7 @@ public static class PassCoordinator<TRef> where TRef : class
         public void ReportTimedOut(ReportTimedOut m)
         {
             if (Active && S.Lent is not null && m.ReportId == S.ReportId)
-                Finish(success: false, ReportErrors.TimedOut, $"no answer within {S.ReportTimeout}");
+                Finish(success: false, ReportErrorCodes.TimedOut, $"no answer within {S.ReportTimeout}");
         }
 
         /// <summary>R11, R12: the report's outcome is counted, published, and the zone drains the batch.</summary>
@@ -427,8 +444,8 @@ public static class PassCoordinator<TRef> where TRef : class
             if (success)
             {
                 S = S with { ReportedBytes = S.ReportedBytes + bytes, PassReportedBytes = S.PassReportedBytes + bytes };
-                Do(new Log(PassLogLevel.Debug, "Reported {Entries} blocks ({Bytes} bytes) from {Zone}, report {ReportId}",
-                    [lent.Blocks.Length, bytes, lent.Zone, lent.ReportId]));
+                Do(new Log(PassLogLevel.Debug, "Reported {Entries} blocks ({Size}) from {Zone}, report {ReportId}",
+                    [lent.Blocks.Length, ByteSizes.Human(bytes), lent.Zone, lent.ReportId]));
             }
             else
             {
@@ -494,9 +511,11 @@ public static class PassCoordinator<TRef> where TRef : class
             S = S with { Passes = S.Passes + 1 };
             var requestAgain = S.RequestedDuringPass && S.Device is not null && S.Detach is null;
             var zones = S.VisitedZoneNames;
+            // The names as one string: Akka's default logger prints a list as its type name.
             Do(new Log(PassLogLevel.Info,
-                "Pass {PassId} done: {ZoneCount} zones visited, {Reports} reports, {Bytes} bytes reported in {Duration} ms; zones {Zones}, failed {Failed}, requested again {RequestedAgain}",
-                [S.PassId, zones.Count, S.PassReports, S.PassReportedBytes, (now - S.PassStart).TotalMilliseconds, zones, failed, requestAgain]));
+                "Pass {PassId} done: {ZoneCount} zones visited ({Zones}), {Reports} reports, {Size} reported in {Duration} ms; failed {Failed}, requested again {RequestedAgain}",
+                [S.PassId, zones.Count, string.Join(", ", zones), S.PassReports, ByteSizes.Human(S.PassReportedBytes),
+                    (now - S.PassStart).TotalMilliseconds, failed, requestAgain]));
             if (requestAgain) Request();
             else S = S with { Phase = ReporterPhase.Idle };
             Do(new PublishPassFinished(S.PassId, S.PassStart, now, zones, S.PassReports, S.PassReportedBytes, failed, requestAgain));
@@ -554,7 +573,7 @@ public static class PassCoordinator<TRef> where TRef : class
             Warn("Device {Device} stopped; reporting stops until a device registers", m.Device);
             if (Active)
             {
-                if (S.Lent is not null) Finish(success: false, ReportErrors.Gone, "the device stopped");
+                if (S.Lent is not null) Finish(success: false, ReportErrorCodes.Gone, "the device stopped");
                 S = S with { Device = null };
                 return;
             }

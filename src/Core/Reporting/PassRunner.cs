@@ -1,6 +1,5 @@
 using PageReportingActors.Allocator;
 using PageReportingActors.Memory;
-using PageReportingActors.Messages;
 
 namespace PageReportingActors.Reporting;
 
@@ -95,7 +94,7 @@ public static class PassRunner
                     var zone = _state.Lent!.Zone;
                     var ok = _device(zone, report.Pages);
                     _events.Enqueue(new PassCoordinator<object>.DeviceAnswered(_deviceRef, report.ReportId, ok,
-                        ok ? 0 : ReportErrors.Invalid, ok ? null : "the device function answered false"));
+                        ok ? 0 : ReportErrorCodes.Invalid, ok ? null : "the device function answered false"));
                     break;
                 }
                 case PassCoordinator<object>.PublishReportFinished finished:

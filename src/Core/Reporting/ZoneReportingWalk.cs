@@ -158,7 +158,7 @@ public sealed class ZoneReportingWalk
         var page = _zone.ListHead(_order, type);
         while (page != -1)
         {
-            var next = _zone.NextOnList(page);
+            var next = _zone.NextOnList(page, _order);
             if (_zone.IsReported(page))
             {
                 // Only reported blocks left: skipping them one by one would change nothing, and

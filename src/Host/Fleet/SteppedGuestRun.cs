@@ -15,9 +15,10 @@ namespace PageReportingActors.Host.Fleet;
 /// at its stop, once its totals are taken. Calls come one at a time (the guest's entity waits for
 /// each); <see cref="Dispose"/> may come from another thread while one runs, and stops it.
 /// </remarks>
-public sealed class SteppedGuestRun : IGuestRun
+internal sealed class SteppedGuestRun : IGuestRun
 {
     private readonly GuestDefinition _definition;
+    private readonly Akka.Event.LogLevel _lowestLog;
     private readonly CancellationTokenSource _cancel = new();
     private readonly Lock _lock = new();
     private GuestSimulation? _simulation;
@@ -25,10 +26,12 @@ public sealed class SteppedGuestRun : IGuestRun
     private TimeSpan _last = TimeSpan.MinValue;
     private bool _disposed;
 
-    public SteppedGuestRun(GuestDefinition definition)
+    /// <param name="lowestLog">The lowest level the guest's actors log at (see <see cref="GuestSimulation.Start"/>).</param>
+    public SteppedGuestRun(GuestDefinition definition, Akka.Event.LogLevel lowestLog = Akka.Event.LogLevel.DebugLevel)
     {
         ArgumentNullException.ThrowIfNull(definition);
         _definition = definition;
+        _lowestLog = lowestLog;
     }
 
     public bool Finished => _result is not null;
@@ -44,7 +47,7 @@ public sealed class SteppedGuestRun : IGuestRun
             _last = t;
             var local = t - _definition.Start;
             if (local < TimeSpan.Zero || _result is not null) return GuestSample.Absent;
-            var simulation = _simulation ??= GuestSimulation.Start(_definition.ToScenario(), cancellation: _cancel.Token);
+            var simulation = _simulation ??= GuestSimulation.Start(_definition.ToScenario(), cancellation: _cancel.Token, lowestLog: _lowestLog);
             var at = local < _definition.Stop ? local : _definition.Stop;
             simulation.AdvanceTo(at);
             // Past its stop the guest holds nothing; exactly at it, it is sampled like any instant of its run.

@@ -12,7 +12,7 @@ namespace PageReportingActors.Host.Replay;
 /// virtual time (the guest's uptime from 0), the starting layout from the snapshot, the guest's
 /// steps at their times, and each event applied by the zone actor that holds its block.
 /// </summary>
-public static class ReplayRunner
+internal static class ReplayRunner
 {
     public static Task<RunResult> RunAsync(ReplayGuest guest, Func<TraceReader> openTrace, KpageflagsSnapshot? snapshot, RunOptions options,
         CancellationToken cancellation = default) =>

@@ -14,7 +14,7 @@ namespace PageReportingActors.Host.Simulation;
 /// Many of these can be advanced in lockstep, one sample at a time. Not thread-safe: one driver
 /// thread per simulation.
 /// </summary>
-public sealed class GuestSimulation : IDisposable
+internal sealed class GuestSimulation : IDisposable
 {
     private readonly Scenario _scenario;
     private readonly IWorkload _workload;
@@ -38,8 +38,10 @@ public sealed class GuestSimulation : IDisposable
     /// Starts the guest of <paramref name="scenario"/> at virtual time 0. The workload is the
     /// scenario's own steps unless one is given (a trace replay gives its events); the run ends at
     /// <paramref name="stopAt"/>, by default the scenario's <c>stop</c> (<see cref="ScenarioWorkload.StopTime"/>).
+    /// The guest's actors log at <paramref name="lowestLog"/> and above, and never below what the host's log writes.
     /// </summary>
-    public static GuestSimulation Start(Scenario scenario, IWorkload? workload = null, TimeSpan? stopAt = null, CancellationToken cancellation = default)
+    public static GuestSimulation Start(Scenario scenario, IWorkload? workload = null, TimeSpan? stopAt = null, CancellationToken cancellation = default,
+        Akka.Event.LogLevel lowestLog = Akka.Event.LogLevel.DebugLevel)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         var stop = stopAt ?? ScenarioWorkload.StopTime(scenario);
@@ -51,7 +53,7 @@ public sealed class GuestSimulation : IDisposable
             // R23: registration resolves the order by the guest kernel's rule.
             Kernel = scenario.Kernel,
         };
-        var runtime = VirtualTimeRuntime.Start(scenario.Zones, settings, cancellation);
+        var runtime = VirtualTimeRuntime.Start(scenario.Zones, settings, cancellation, lowestLog);
         try
         {
             var hypervisor = new HostMemory(scenario.Zones, scenario.Host);

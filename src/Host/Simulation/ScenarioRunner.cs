@@ -7,10 +7,8 @@ namespace PageReportingActors.Host.Simulation;
 /// Runs a scenario's guest, device and hypervisor on virtual time from start to stop, one timeline
 /// sample at a time (<see cref="GuestSimulation"/> does the work).
 /// </summary>
-public static class ScenarioRunner
+internal static class ScenarioRunner
 {
-    public const string DispatcherId = VirtualTimeRuntime.DispatcherId;
-
     public static Task<RunResult> RunAsync(Scenario scenario, RunOptions options, CancellationToken cancellationToken = default) =>
         Task.Run(() => Run(scenario, options, cancellationToken), cancellationToken);
 

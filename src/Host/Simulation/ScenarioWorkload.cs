@@ -10,7 +10,7 @@ namespace PageReportingActors.Host.Simulation;
 /// frees by fraction and pattern, churn and order changes. Random choices come from the scenario's
 /// seed, so a scenario plays the same every time.
 /// </summary>
-public sealed class ScenarioWorkload : IWorkload
+internal sealed class ScenarioWorkload : IWorkload
 {
     private readonly Scenario _scenario;
     private readonly Random _random;
