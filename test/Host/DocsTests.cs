@@ -135,6 +135,24 @@ public sealed partial class DocsTests
         }
     }
 
+    [GeneratedRegex(@"^\*\*(?<rule>R\d+) ", RegexOptions.Multiline)]
+    private static partial Regex RuleHeading();
+
+    /// <summary>design.md's table leads from every rule rules.md states to a file that plays it.</summary>
+    [Fact]
+    public void Design_names_a_file_for_every_rule_of_rules_md()
+    {
+        var rules = RuleHeading().Matches(Read(Path.Combine("docs", "rules.md"))).Select(m => m.Groups["rule"].Value).ToList();
+        Assert.True(rules.Count >= 23, $"only {rules.Count} rules in docs/rules.md");
+        var design = Read(Path.Combine("docs", "design.md")).Split('\n');
+        foreach (var rule in rules)
+        {
+            var row = design.FirstOrDefault(l => l.StartsWith($"| {rule} |", StringComparison.Ordinal));
+            Assert.True(row is not null, $"docs/design.md's rule table has no row for {rule}");
+            Assert.True(Link().IsMatch(row), $"docs/design.md's row for {rule} links no file");
+        }
+    }
+
     // ---- What code spans name ----
 
     /// <summary>A code span that runs over a line end is still one span, but the checks below read a line at a time.</summary>
