@@ -90,7 +90,7 @@ public sealed class FleetRunTests : IDisposable
         var code = await PageReportingActors.Host.Cli.HostProgram.RunAsync(["fleet", fleetPath, "--out", outDir], stdout, stderr, interactive: false,
             progressAfter: TimeSpan.Zero);
         Assert.True(code == 0, stderr.ToString());
-        Assert.EndsWith("progress: 100%" + Environment.NewLine, stderr.ToString());
+        Assert.Matches(@"progress: 100% \([\d,]+ of [\d,]+ guest-seconds, [\d,]+ per second\)\r?\n$", stderr.ToString());
         Assert.DoesNotContain("progress", stdout.ToString());
 
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, FleetOutput.JsonName)))!;

@@ -236,7 +236,8 @@ internal static class HostProgram
     private static Task<RunResult> RunWithProgressAsync(HostContext context, Scenario scenario, RunOptions options, bool quiet, CancellationToken cancellationToken) =>
         quiet
             ? context.Runner(scenario, options, cancellationToken)
-            : context.Progress.RunAsync("virtual time", progress => context.Runner(scenario, options with { Progress = progress }, cancellationToken));
+            : context.Progress.RunAsync("virtual time", progress => context.Runner(scenario, options with { Progress = progress }, cancellationToken),
+                ScenarioWorkload.StopTime(scenario).TotalSeconds);
 
     private sealed record HostContext(TextWriter Out, bool Interactive, ScenarioRun Runner, IAnsiConsole Console, RunProgress Progress);
 }

@@ -52,7 +52,8 @@ internal static class FleetCommands
         if (options.Listen is null) options = options with { Simulations = FleetEngine.LocalShare(options.Nodes) };
 
         context.Out.WriteLine($"fleet \"{fleet.Name}\": {fleet.Guests.Count} guests, {Durations.Format(fleet.Duration)} sampled every {Durations.Format(fleet.Sample)}, on {options.Nodes} node(s)");
-        var result = await WithProgressAsync(context, "virtual time", progress => FleetRunner.RunAsync(fleet, options, progress, cancellationToken))
+        var result = await WithProgressAsync(context, "guests", progress => FleetRunner.RunAsync(fleet, options, progress, cancellationToken),
+                LockstepPlan.TotalGuestSeconds(fleet.Guests.Select(g => g.Definition)))
             .ConfigureAwait(false);
         var files = FleetOutput.WriteAll(result, settings.Out);
         var s = result.Summary;
@@ -124,8 +125,8 @@ internal static class FleetCommands
         }
     }
 
-    internal static Task<T> WithProgressAsync<T>(Context context, string what, Func<IProgress<double>, Task<T>> run) =>
-        context.Progress.RunAsync(what, run);
+    internal static Task<T> WithProgressAsync<T>(Context context, string what, Func<IProgress<double>, Task<T>> run, double guestSeconds) =>
+        context.Progress.RunAsync(what, run, guestSeconds);
 }
 
 /// <summary>Arguments of <c>fleet</c>.</summary>

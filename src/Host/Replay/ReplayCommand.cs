@@ -56,7 +56,8 @@ internal static class ReplayCommand
             var options = new RunOptions(sample, Path.GetFullPath(settings.Out));
             Task<RunResult> Replay(IProgress<double>? shown) =>
                 ReplayRunner.RunAsync(guest, () => TraceReader.Open(settings.Trace), snapshot, options with { Progress = shown }, cancellationToken);
-            result = await (settings.Quiet ? Replay(null) : progress.RunAsync("guest uptime", Replay)).ConfigureAwait(false);
+            result = await (settings.Quiet ? Replay(null)
+                : progress.RunAsync("guest uptime", Replay, ScenarioWorkload.StopTime(guest.Scenario).TotalSeconds)).ConfigureAwait(false);
         }
         catch (ReplayInputException e)
         {

@@ -38,7 +38,8 @@ internal static class SweepCommand
     }
 
     private static Task<IReadOnlyList<SweepRow>> RunPlanAsync(SweepPlan plan, FleetClusterOptions options, FleetCommands.Context context, CancellationToken cancellationToken) =>
-        FleetCommands.WithProgressAsync(context, "runs", progress => RunAsync(plan, options, progress, cancellationToken));
+        FleetCommands.WithProgressAsync(context, "runs", progress => RunAsync(plan, options, progress, cancellationToken),
+            LockstepPlan.TotalGuestSeconds(plan.Guests));
 
     public static async Task<IReadOnlyList<SweepRow>> RunAsync(SweepPlan plan, FleetClusterOptions options, IProgress<double>? progress = null, CancellationToken cancellationToken = default)
     {
