@@ -46,7 +46,7 @@ internal static class FleetMode
     {
         var scenario = definition.ToScenario();
         var clock = Stopwatch.StartNew();
-        var simulation = GuestSimulation.Start(scenario);
+        var simulation = GuestSimulation.Start(scenario, keepTimeline: false);
         var start = clock.Elapsed;
         TimeSpan advance = TimeSpan.Zero, sample = TimeSpan.Zero;
         for (var t = TimeSpan.Zero; t <= definition.Stop; t += definition.Sample)
@@ -54,7 +54,7 @@ internal static class FleetMode
             var before = clock.Elapsed;
             simulation.AdvanceTo(t);
             var advanced = clock.Elapsed;
-            TimelineSampler.Sample(simulation.Guest);
+            simulation.Sample();
             sample += clock.Elapsed - advanced;
             advance += advanced - before;
         }

@@ -108,7 +108,7 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
         Receive<AttachDevice>(m => FromRegistry(m, () => Apply(new Coordinator.Attach(m.Device, m.ReportingOrder, Sender))));
         Receive<DetachDevice>(m => FromRegistry(m, () => Apply(new Coordinator.Detach(m.Device, Sender))));
         Receive<ChangeReportingOrder>(m => FromRegistry(m, () => Apply(new Coordinator.ChangeOrder(m.ReportingOrder, Sender))));
-        Receive<GetReporterStatus>(_ => Sender.Tell(new ReporterStatus(StateOf(_state.Phase), _state.DeviceAttached,
+        Receive<GetReporterStatus>(_ => Sender.Tell(new ReporterStatus(_state.Phase, _state.DeviceAttached,
             _state.ReportingOrder, _state.Passes, _state.Reports, _state.FailedReports, _state.ReportedBytes)));
         Receive<Terminated>(m =>
         {
@@ -117,7 +117,7 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
         });
         Receive<ReportCompleted>(m => Apply(new Coordinator.DeviceAnswered(Sender, m.ReportId, m.Success, m.ErrorCode, m.Detail)));
         Receive<ZoneWalkStep>(m => Apply(new Coordinator.ZoneStepped(Sender, m.PassId, m.Zone, m.BatchId, m.Batch, m.IsLeftover,
-            EndOf(m.End), m.RequestAnotherPass)));
+            m.End, m.RequestAnotherPass)));
         Receive<ZoneWalkRejected>(m => Apply(new Coordinator.ZoneRejected(Sender, m.PassId, m.BatchId, m.Zone, m.Reason)));
         Receive<ReportTimedOut>(_ => { });
         Receive<ZoneTimedOut>(_ => { });
@@ -138,22 +138,6 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
         else _log.Warning("Notification from {Sender} ignored: it is not one of the guest's zones", Sender.Path);
     }
 
-    private static ReporterState StateOf(ReporterPhase phase) => phase switch
-    {
-        ReporterPhase.Idle => ReporterState.Idle,
-        ReporterPhase.Requested => ReporterState.Requested,
-        _ => ReporterState.Active,
-    };
-
-    private static ZoneStepEnd EndOf(ZoneWalkEnd end) => end switch
-    {
-        ZoneWalkEnd.None => ZoneStepEnd.None,
-        ZoneWalkEnd.Completed => ZoneStepEnd.Completed,
-        ZoneWalkEnd.GateClosed => ZoneStepEnd.GateClosed,
-        ZoneWalkEnd.ReportFailed => ZoneStepEnd.ReportFailed,
-        _ => ZoneStepEnd.Abandoned,
-    };
-
     private void Apply(Coordinator.Event @event)
     {
         var before = _state.Phase;
@@ -164,9 +148,9 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
         {
             switch (state.Phase)
             {
-                case ReporterPhase.Idle: Idle(); break;
-                case ReporterPhase.Requested: Requested(); break;
-                case ReporterPhase.Active: Active(); break;
+                case ReporterState.Idle: Idle(); break;
+                case ReporterState.Requested: Requested(); break;
+                case ReporterState.Active: Active(); break;
             }
         }
         foreach (var action in actions) Perform(action);

@@ -124,7 +124,7 @@ public sealed partial class ZoneActor : ReceiveActor, IWithTimers
         {
             _log.Warning("Zone {Zone}: stopping during pass {PassId}; returning its batch unflagged", _area.Name, _walkPassId);
             _walk.Abandon();
-            _walkOwner?.Tell(new ZoneWalkStep(_walkPassId, _area.Name, _batchId, null, false, ZoneWalkEnd.Abandoned, false, 0));
+            _walkOwner?.Tell(ZoneWalkStep.Abandoned(_walkPassId, _area.Name, _batchId));
             _walk = null;
         }
         base.PostStop();
@@ -362,7 +362,7 @@ public sealed partial class ZoneActor : ReceiveActor, IWithTimers
         _walk.Abandon();
         _walk = null;
         AfterBatchReturned();
-        Sender.Tell(new ZoneWalkStep(m.PassId, _area.Name, _batchId, null, false, ZoneWalkEnd.Abandoned, false, 0));
+        Sender.Tell(ZoneWalkStep.Abandoned(m.PassId, _area.Name, _batchId));
     }
 
     private void Reply(WalkStep step, int flagged)
@@ -370,17 +370,11 @@ public sealed partial class ZoneActor : ReceiveActor, IWithTimers
         if (step.Kind == WalkStepKind.Report)
         {
             _batchId++;
-            Sender.Tell(new ZoneWalkStep(_walkPassId, _area.Name, _batchId, Scatterlist.FromBlocks(step.Batch),
-                step.IsLeftover, ZoneWalkEnd.None, _walk!.RequestAnotherPass, flagged));
+            Sender.Tell(ZoneWalkStep.ToReport(_walkPassId, _area.Name, _batchId, Scatterlist.FromBlocks(step.Batch),
+                step.IsLeftover, _walk!.RequestAnotherPass, flagged));
             return;
         }
-        var end = step.End switch
-        {
-            WalkEnd.GateClosed => ZoneWalkEnd.GateClosed,
-            WalkEnd.ReportFailed => ZoneWalkEnd.ReportFailed,
-            _ => ZoneWalkEnd.Completed,
-        };
-        Sender.Tell(new ZoneWalkStep(_walkPassId, _area.Name, _batchId, null, false, end, _walk!.RequestAnotherPass, flagged));
+        Sender.Tell(ZoneWalkStep.Ended(_walkPassId, _area.Name, _batchId, step.End, _walk!.RequestAnotherPass, flagged));
         _walk = null;
     }
 

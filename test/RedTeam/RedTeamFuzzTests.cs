@@ -6,6 +6,7 @@ using PageReportingActors.Allocator;
 using PageReportingActors.Devices;
 using PageReportingActors.Memory;
 using PageReportingActors.Messages;
+using PageReportingActors.Reporting;
 using PageReportingActors.Tests.Faults;
 using Xunit;
 using Xunit.Abstractions;
@@ -361,7 +362,7 @@ public class RedTeamFuzzTests(ITestOutputHelper output) : FaultTestBase(output, 
             6 => (run.Guest.Reporter, new DetachDevice(run.Device ?? stranger.Ref)),
             7 => (run.Guest.Reporter, new ChangeReportingOrder(r.Next(11))),
             8 => (run.Guest.Reporter, new ReportCompleted(r.NextInt64(0, 20), true, 0, null)),
-            9 => (run.Guest.Reporter, new ZoneWalkStep(pass, "A", r.NextInt64(0, 10), r.Next(2) == 0 ? blocks : null, false, (ZoneWalkEnd)r.Next(5), true, 0)),
+            9 => (run.Guest.Reporter, new ZoneWalkStep(pass, "A", r.NextInt64(0, 10), r.Next(2) == 0 ? blocks : null, false, (WalkEnd)r.Next(5), true, 0)),
             10 => (run.Guest.Reporter, new RequestReporting("A")),
             11 => (run.Guest.Registry, new DeviceDetached(run.Device ?? stranger.Ref)),
             12 => (run.Device ?? zone, new ReportPages(r.NextInt64(0, 20), HeldScatterlist(run) ?? blocks)),

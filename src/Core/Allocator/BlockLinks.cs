@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace PageReportingActors.Allocator;
 
@@ -22,11 +23,15 @@ internal sealed class BlockLinks
 
     private readonly int[]?[][] _chunks;
 
+    // Order 0 is where a churning guest's pages live: its table is kept at hand.
+    private readonly int[]?[] _order0;
+
     public BlockLinks(long pages, int orderCount)
     {
         _chunks = new int[]?[orderCount][];
         for (var order = 0; order < orderCount; order++)
             _chunks[order] = new int[]?[((pages >> order) >> ChunkBits) + 1];
+        _order0 = _chunks[0];
     }
 
     /// <summary>The block after <paramref name="page"/> (an index in the zone) on its list of order <paramref name="order"/>.</summary>
@@ -34,8 +39,8 @@ internal sealed class BlockLinks
     public int Next(int page, int order)
     {
         var place = page >> order;
-        var chunk = _chunks[order][place >> ChunkBits];
-        return chunk is null ? None : chunk[(place & ChunkMask) << 1];
+        var chunk = Table(order)[place >> ChunkBits];
+        return chunk is null ? None : Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk), (place & ChunkMask) << 1);
     }
 
     /// <summary>The block before <paramref name="page"/> on its list of order <paramref name="order"/>.</summary>
@@ -43,8 +48,8 @@ internal sealed class BlockLinks
     public int Prev(int page, int order)
     {
         var place = page >> order;
-        var chunk = _chunks[order][place >> ChunkBits];
-        return chunk is null ? None : chunk[((place & ChunkMask) << 1) + 1];
+        var chunk = Table(order)[place >> ChunkBits];
+        return chunk is null ? None : Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk), ((place & ChunkMask) << 1) + 1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -52,7 +57,8 @@ internal sealed class BlockLinks
     {
         var place = page >> order;
         var chunk = Chunk(order, place, next);
-        if (chunk is not null) chunk[(place & ChunkMask) << 1] = next;
+        // A chunk holds 2 << ChunkBits ints and the offset is below that: no bounds check needed.
+        if (chunk is not null) Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk), (place & ChunkMask) << 1) = next;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -60,16 +66,23 @@ internal sealed class BlockLinks
     {
         var place = page >> order;
         var chunk = Chunk(order, place, prev);
-        if (chunk is not null) chunk[((place & ChunkMask) << 1) + 1] = prev;
+        if (chunk is not null) Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk), ((place & ChunkMask) << 1) + 1) = prev;
     }
 
     /// <summary>Both links at once: the common case of a block put on a list or taken off it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Set(int page, int order, int next, int prev)
     {
-        SetNext(page, order, next);
-        SetPrev(page, order, prev);
+        var place = page >> order;
+        var chunk = Chunk(order, place, next == None ? prev : next);
+        if (chunk is null) return;
+        ref var at = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk), (place & ChunkMask) << 1);
+        at = next;
+        Unsafe.Add(ref at, 1) = prev;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int[]?[] Table(int order) => order == 0 ? _order0 : _chunks[order];
 
     /// <summary>Bytes the chunks made so far hold: what the links cost this zone.</summary>
     public long Bytes
@@ -91,7 +104,7 @@ internal sealed class BlockLinks
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int[]? Chunk(int order, int place, int value)
     {
-        ref var chunk = ref _chunks[order][place >> ChunkBits];
+        ref var chunk = ref Table(order)[place >> ChunkBits];
         if (chunk is null && value != None)
         {
             chunk = new int[2 << ChunkBits];

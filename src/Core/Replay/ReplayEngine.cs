@@ -5,7 +5,7 @@ using static PageReportingActors.Memory.PageGeometry;
 namespace PageReportingActors.Replay;
 
 /// <summary>What applying one event did that the rest of the guest must hear of.</summary>
-public enum ReplayEffectKind : byte
+internal enum ReplayEffectKind : byte
 {
     /// <summary>Nothing outside the zone changed (a refill, a batched second trace, a free onto a per-CPU list).</summary>
     None,
@@ -20,7 +20,7 @@ public enum ReplayEffectKind : byte
 }
 
 /// <summary>The outcome of one event: which zone, and what the host must know.</summary>
-public readonly record struct ReplayEffect(ReplayEffectKind Kind, int Zone, Block Block)
+internal readonly record struct ReplayEffect(ReplayEffectKind Kind, int Zone, Block Block)
 {
     /// <summary>Whether this effect notifies the reporter (R5): a block that reached the buddy lists at <paramref name="reportingOrder"/> or above.</summary>
     public bool Notifies(int reportingOrder) => Kind == ReplayEffectKind.FreedToBuddy && Block.Order >= reportingOrder;
@@ -44,7 +44,7 @@ public readonly record struct ReplayEffect(ReplayEffectKind Kind, int Zone, Bloc
 /// order, until <see cref="ApplyDeferred"/> after the batch came back, so nothing is applied out
 /// of order and no page is lost or counted twice. Memory is fixed by the zones' size.
 /// </remarks>
-public sealed class ReplayEngine
+internal sealed class ReplayEngine
 {
     /// <summary>How many contradictions of each kind are kept as examples.</summary>
     public const int ExamplesPerKind = 5;

@@ -3,32 +3,6 @@ using PageReportingActors.Memory;
 
 namespace PageReportingActors.Reporting;
 
-/// <summary>The reporter's three states (R6).</summary>
-internal enum ReporterPhase
-{
-    /// <summary>No pass is waiting or running.</summary>
-    Idle,
-    /// <summary>The pass timer is armed, or will be when the running pass ends.</summary>
-    Requested,
-    /// <summary>A pass is running.</summary>
-    Active,
-}
-
-/// <summary>How a zone's answer to a walk command ended the zone's walk.</summary>
-internal enum ZoneStepEnd
-{
-    /// <summary>Not ended: the step carries a batch to report.</summary>
-    None,
-    /// <summary>Every list of the zone was visited.</summary>
-    Completed,
-    /// <summary>R7: the zone's free pages do not exceed the gate.</summary>
-    GateClosed,
-    /// <summary>R12: a report failed; the pass stops.</summary>
-    ReportFailed,
-    /// <summary>The walk was abandoned; its batch came back unflagged.</summary>
-    Abandoned,
-}
-
 /// <summary>Level of a log line the coordinator asks for.</summary>
 internal enum PassLogLevel
 {
@@ -79,7 +53,7 @@ internal static class PassCoordinator<TRef> where TRef : class
         public required IReadOnlyList<string> ZoneNames { get; init; }
         public int Capacity { get; init; }
         public TimeSpan ReportTimeout { get; init; }
-        public ReporterPhase Phase { get; init; } = ReporterPhase.Idle;
+        public ReporterState Phase { get; init; } = ReporterState.Idle;
         public TRef? Device { get; init; }
         public int ReportingOrder { get; init; }
 
@@ -149,7 +123,7 @@ internal static class PassCoordinator<TRef> where TRef : class
 
     /// <summary>A zone answered a walk command: a batch to report, or the end of its walk.</summary>
     public sealed record ZoneStepped(TRef From, long PassId, string Zone, long BatchId, Scatterlist? Batch, bool IsLeftover,
-        ZoneStepEnd End, bool RequestAnotherPass) : Event;
+        WalkEnd End, bool RequestAnotherPass) : Event;
 
     /// <summary>A zone refused a walk command; nothing changed there.</summary>
     public sealed record ZoneRejected(TRef From, long PassId, long BatchId, string Zone, string Reason) : Event;
@@ -263,7 +237,7 @@ internal static class PassCoordinator<TRef> where TRef : class
         public State S = state;
         public readonly List<Action> Actions = [];
 
-        private bool Active => S.Phase == ReporterPhase.Active;
+        private bool Active => S.Phase == ReporterState.Active;
         private TRef CurrentZone => S.Zones[S.ZoneIndex];
 
         private void Do(Action action) => Actions.Add(action);
@@ -273,15 +247,15 @@ internal static class PassCoordinator<TRef> where TRef : class
         {
             switch (S.Phase)
             {
-                case ReporterPhase.Idle when S.Device is not null: Request(); break;
+                case ReporterState.Idle when S.Device is not null: Request(); break;
                 // R6: a request during a pass only marks it; the pass re-arms the timer at its end.
-                case ReporterPhase.Active: S = S with { RequestedDuringPass = true }; break;
+                case ReporterState.Active: S = S with { RequestedDuringPass = true }; break;
             }
         }
 
         public void TimerFired()
         {
-            if (S.Phase == ReporterPhase.Requested) BeginPass();
+            if (S.Phase == ReporterState.Requested) BeginPass();
         }
 
         /// <summary>R6: Idle to Requested, one timer.</summary>
@@ -289,7 +263,7 @@ internal static class PassCoordinator<TRef> where TRef : class
         private void Request()
         {
             Do(new ArmPassTimer());
-            S = S with { Phase = ReporterPhase.Requested };
+            S = S with { Phase = ReporterState.Requested };
         }
 
         // kernel: page_reporting_process (the work item that walks every zone)
@@ -297,12 +271,12 @@ internal static class PassCoordinator<TRef> where TRef : class
         {
             if (S.Device is null)
             {
-                S = S with { Phase = ReporterPhase.Idle };
+                S = S with { Phase = ReporterState.Idle };
                 return;
             }
             S = S with
             {
-                Phase = ReporterPhase.Active,
+                Phase = ReporterState.Active,
                 PassId = S.PassId + 1,
                 ZoneIndex = 0,
                 RequestedDuringPass = false,
@@ -354,7 +328,7 @@ internal static class PassCoordinator<TRef> where TRef : class
                 return;
             }
             var fromCurrentZone = step.PassId == S.PassId && step.From.Equals(CurrentZone);
-            if (step.End == ZoneStepEnd.Abandoned && fromCurrentZone)
+            if (step.End == WalkEnd.Abandoned && fromCurrentZone)
             {
                 // The zone stopped and returned its batch itself, unflagged: the report did not take effect,
                 // so the pass stops (R12). A late device answer will find nothing outstanding.
@@ -374,7 +348,7 @@ internal static class PassCoordinator<TRef> where TRef : class
                 EndPass(failed: true);
                 return;
             }
-            if (!fromCurrentZone || S.AwaitingZoneBatch is null || step.End == ZoneStepEnd.Abandoned)
+            if (!fromCurrentZone || S.AwaitingZoneBatch is null || step.End == WalkEnd.Abandoned)
             {
                 Warn("Walk step of pass {PassId} from {Sender} ignored: not expected now", step.PassId, step.From);
                 return;
@@ -387,7 +361,7 @@ internal static class PassCoordinator<TRef> where TRef : class
                 HandToDevice(step);
                 return;
             }
-            if (step.End == ZoneStepEnd.ReportFailed)
+            if (step.End == WalkEnd.ReportFailed)
             {
                 EndPass(failed: true);
                 return;
@@ -517,7 +491,7 @@ internal static class PassCoordinator<TRef> where TRef : class
                 [S.PassId, zones.Count, string.Join(", ", zones), S.PassReports, ByteSizes.Human(S.PassReportedBytes),
                     (now - S.PassStart).TotalMilliseconds, failed, requestAgain]));
             if (requestAgain) Request();
-            else S = S with { Phase = ReporterPhase.Idle };
+            else S = S with { Phase = ReporterState.Idle };
             Do(new PublishPassFinished(S.PassId, S.PassStart, now, zones, S.PassReports, S.PassReportedBytes, failed, requestAgain));
             if (S.Detach is { } detach)
             {
@@ -538,7 +512,7 @@ internal static class PassCoordinator<TRef> where TRef : class
             Do(new Watch(m.Device));
             Do(new AnswerAttached(m.ReplyTo, m.Device));
             // R18: registration requests a first pass.
-            if (S.Phase == ReporterPhase.Idle) Request();
+            if (S.Phase == ReporterState.Idle) Request();
             else if (Active) S = S with { RequestedDuringPass = true };
         }
 
@@ -557,7 +531,7 @@ internal static class PassCoordinator<TRef> where TRef : class
             }
             DropDevice();
             Do(new CancelPassTimer());
-            S = S with { Phase = ReporterPhase.Idle };
+            S = S with { Phase = ReporterState.Idle };
             Do(new AnswerDetached(m.ReplyTo, m.Device));
         }
 
@@ -577,7 +551,7 @@ internal static class PassCoordinator<TRef> where TRef : class
                 S = S with { Device = null };
                 return;
             }
-            S = S with { Device = null, Phase = ReporterPhase.Idle };
+            S = S with { Device = null, Phase = ReporterState.Idle };
             Do(new CancelPassTimer());
         }
 

@@ -110,14 +110,8 @@ public static class PassRunner
         {
             var (walk, batchId) = _walks[zone];
             if (step.Kind == WalkStepKind.Report) _walks[zone] = (walk, ++batchId);
-            var end = step.Kind == WalkStepKind.Report ? ZoneStepEnd.None : step.End switch
-            {
-                WalkEnd.GateClosed => ZoneStepEnd.GateClosed,
-                WalkEnd.ReportFailed => ZoneStepEnd.ReportFailed,
-                _ => ZoneStepEnd.Completed,
-            };
             var batch = step.Kind == WalkStepKind.Report ? Scatterlist.FromBlocks(step.Batch) : null;
-            _events.Enqueue(new PassCoordinator<object>.ZoneStepped(zone, passId, zone.Name, batchId, batch, step.IsLeftover, end,
+            _events.Enqueue(new PassCoordinator<object>.ZoneStepped(zone, passId, zone.Name, batchId, batch, step.IsLeftover, step.End,
                 walk.RequestAnotherPass));
         }
     }

@@ -47,7 +47,8 @@ internal sealed class SteppedGuestRun : IGuestRun
             _last = t;
             var local = t - _definition.Start;
             if (local < TimeSpan.Zero || _result is not null) return GuestSample.Absent;
-            var simulation = _simulation ??= GuestSimulation.Start(_definition.ToScenario(), cancellation: _cancel.Token, lowestLog: _lowestLog);
+            var simulation = _simulation ??= GuestSimulation.Start(_definition.ToScenario(), cancellation: _cancel.Token, lowestLog: _lowestLog,
+                keepTimeline: false);
             var at = local < _definition.Stop ? local : _definition.Stop;
             simulation.AdvanceTo(at);
             // Past its stop the guest holds nothing; exactly at it, it is sampled like any instant of its run.
@@ -59,7 +60,7 @@ internal sealed class SteppedGuestRun : IGuestRun
 
     private static GuestSample Take(GuestSimulation simulation)
     {
-        var row = TimelineSampler.Sample(simulation.Guest);
+        var row = simulation.Sample();
         return new GuestSample(true, row.FreeBytes, row.ReportedBytes, row.HostResidentBytes, row.Host!.WithoutReportingBytes);
     }
 

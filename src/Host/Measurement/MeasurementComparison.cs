@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using PageReportingActors.Host.Scenarios;
 
 namespace PageReportingActors.Host.Measurement;
 
@@ -17,7 +18,8 @@ internal sealed record MeasurementCase(double Trigger, double From, string? Scen
 {
     public static MeasurementCase Load(string path)
     {
-        using var document = JsonDocument.Parse(File.ReadAllText(path));
+        // Read as every input file is: bounded, comments and trailing commas allowed, the same nesting limit.
+        using var document = JsonInput.Parse(JsonInput.ReadFileText(path, "case"));
         var root = document.RootElement;
         double Number(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number
             ? v.GetDouble()

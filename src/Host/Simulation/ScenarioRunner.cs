@@ -5,7 +5,7 @@ namespace PageReportingActors.Host.Simulation;
 
 /// <summary>
 /// Runs a scenario's guest, device and hypervisor on virtual time from start to stop, one timeline
-/// sample at a time (<see cref="GuestSimulation"/> does the work).
+/// sample at a time (<see cref="GuestSimulation.RunToStop"/> does the work).
 /// </summary>
 internal static class ScenarioRunner
 {
@@ -18,23 +18,7 @@ internal static class ScenarioRunner
         ArgumentNullException.ThrowIfNull(options);
         var wall = Stopwatch.StartNew();
         using var simulation = GuestSimulation.Start(scenario, cancellation: cancellation);
-        var stopAt = simulation.StopAt;
-        var lastProgress = -1;
-        for (long index = 0; ; index++)
-        {
-            cancellation.ThrowIfCancellationRequested();
-            var at = TimeSpan.FromTicks(options.Sample.Ticks * index);
-            if (at > stopAt) break;
-            simulation.AdvanceTo(at);
-            simulation.Sample();
-            var percent = stopAt == TimeSpan.Zero ? 100 : (int)(100 * at.Ticks / stopAt.Ticks);
-            if (percent != lastProgress)
-            {
-                lastProgress = percent;
-                options.Progress?.Report(percent / 100.0);
-            }
-        }
-        simulation.AdvanceTo(stopAt);
+        simulation.RunToStop(options);
         return simulation.BuildResult(wall.Elapsed.TotalSeconds);
     }
 }
