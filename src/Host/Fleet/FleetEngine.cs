@@ -68,8 +68,17 @@ public static class FleetEngine
         }
         finally
         {
-            await node.DismissOthersAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-            children?.Stop(TimeSpan.FromSeconds(5));
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // Stopped: nothing of the run is kept, so nothing is handed off or waited for.
+                children?.Dispose();
+                await node.StopNowAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                await node.DismissOthersAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+                children?.Stop(TimeSpan.FromSeconds(5));
+            }
         }
     }
 }

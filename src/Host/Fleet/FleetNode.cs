@@ -51,7 +51,11 @@ public sealed class FleetNode : IAsyncDisposable
     public static async Task<FleetNode> StartAsync(FleetNodeOptions options, Func<string, Props>? entityProps = null, CancellationToken cancellationToken = default)
     {
         var host = new HostBuilder()
-            .ConfigureServices(services => services.AddAkka(SystemName, builder =>
+            .ConfigureServices(services => services
+                // SIGINT and SIGTERM belong to the host program, which stops the node with its command;
+                // the console lifetime would take them too and stop the application from the signal handler.
+                .AddSingleton<IHostLifetime, Cli.NoSignalLifetime>()
+                .AddAkka(SystemName, builder =>
             {
                 builder
                     .AddHocon(Hocon(options), HoconAddMode.Prepend)
@@ -89,6 +93,9 @@ public sealed class FleetNode : IAsyncDisposable
         akka.cluster.sharding.passivate-idle-entity-after = off
         akka.remote.dot-netty.tcp.maximum-frame-size = 4MiB
         akka.coordinated-shutdown.exit-clr = off
+        # Akka's own SIGINT/SIGTERM hook would run the whole shutdown (cluster leave, sharding hand-off)
+        # inside the signal handler before the host program's handler, which stops the command, runs.
+        akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
         """;
 
     /// <summary>Joins the cluster at <paramref name="seed"/> (host:port), or starts a new one when it is this node.</summary>
@@ -145,6 +152,22 @@ public sealed class FleetNode : IAsyncDisposable
         var deadline = DateTime.UtcNow + timeout;
         while (Cluster.State.Members.Any(m => m.Address != self) && DateTime.UtcNow < deadline)
             await Task.Delay(100).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Stops this node at once, for a fleet that was stopped: its guests' runs are thrown away, so
+    /// the graceful steps (shard hand-off, leaving the cluster) would only make the stop late. The
+    /// other members see it unreachable and exit on their own.
+    /// </summary>
+    public Task StopNowAsync() =>
+        CoordinatedShutdown.Get(System).Run(StoppedReason.Instance, CoordinatedShutdown.PhaseBeforeActorSystemTerminate);
+
+    /// <summary>Why a node stopped without leaving: its fleet was stopped.</summary>
+    private sealed class StoppedReason : CoordinatedShutdown.Reason
+    {
+        public static readonly StoppedReason Instance = new();
+
+        public override int ExitCode => Cli.HostProgram.ExitInterrupted;
     }
 
     public static (string Host, int Port) SplitHost(string hostPort)
