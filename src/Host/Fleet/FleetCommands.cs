@@ -55,7 +55,7 @@ public static class FleetCommands
         context.Out.WriteLine($"fleet \"{fleet.Name}\": {fleet.Guests.Count} guests, {Durations.Format(fleet.Duration)} sampled every {Durations.Format(fleet.Sample)}, on {options.Nodes} node(s)");
         var result = await WithProgressAsync(context, "virtual time", progress => FleetRunner.RunAsync(fleet, options, progress, cancellationToken))
             .ConfigureAwait(false);
-        var files = FleetOutput.WriteAll(result, settings.Out);
+        var files = FleetOutput.WriteAll(result, settings.Out, cancellationToken);
         var s = result.Summary;
         context.Out.WriteLine($"peak host memory {Sizes.Human(s.PeakHostResidentBytes)} with reporting, {Sizes.Human(s.PeakWithoutReportingBytes)} without; returned {Sizes.Human(s.ReturnedBytes)}");
         if (s.OvercommitRatio is { } ratio)

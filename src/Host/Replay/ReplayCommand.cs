@@ -69,7 +69,7 @@ public static class ReplayCommand
             Log.Logger = previousLogger;
         }
 
-        var files = RunOutput.WriteAll(result, settings.Out);
+        var files = RunOutput.WriteAll(result, settings.Out, cancellationToken);
         var r = result.Replay!;
         foreach (var warning in result.Warnings ?? []) stdout.WriteLine($"warning: {warning}");
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
