@@ -39,7 +39,7 @@ public static class FleetEngine
         ArgumentNullException.ThrowIfNull(options);
         var wall = Stopwatch.StartNew();
         var (host, port) = options.Listen is null ? ("127.0.0.1", 0) : FleetNode.SplitHost(options.Listen);
-        await using var node = await FleetNode.StartAsync(new FleetNodeOptions(host, port, options.StableAfter), cancellationToken: cancellationToken)
+        await using var node = await FleetNode.StartAsync(new FleetNodeOptions(host, port, options.StableAfter, Coordinates: true), cancellationToken: cancellationToken)
             .ConfigureAwait(false);
         NodeProcesses? children = null;
         try

@@ -13,7 +13,8 @@ namespace PageReportingActors.Host.Fleet;
 /// <summary>How a fleet node listens and how quickly the cluster gives up on a silent member.</summary>
 /// <param name="Port">0: any free port.</param>
 /// <param name="StableAfter">The split-brain resolver's stable-after: how long membership must be still before an unreachable member is downed.</param>
-public sealed record FleetNodeOptions(string Host, int Port, TimeSpan StableAfter);
+/// <param name="Coordinates">The fleet's own node (the <c>fleet</c> or <c>sweep</c> process), which the other nodes exit without.</param>
+public sealed record FleetNodeOptions(string Host, int Port, TimeSpan StableAfter, bool Coordinates = false);
 
 /// <summary>
 /// One member of a fleet's cluster: an actor system on real time with Akka.Cluster, the
@@ -25,6 +26,9 @@ public sealed class FleetNode : IAsyncDisposable
 {
     public const string SystemName = "page-reporting-fleet";
     public const string RegionName = "guests";
+
+    /// <summary>The cluster role of the node that runs the fleet's coordinator.</summary>
+    public const string CoordinatorRole = "fleet";
 
     /// <summary>Every fleet node says the version of this assembly, whatever program hosts it.</summary>
     public static readonly string AppVersion = typeof(FleetNode).Assembly.GetName().Version?.ToString(3) ?? "1.0.0";
@@ -60,7 +64,12 @@ public sealed class FleetNode : IAsyncDisposable
                 builder
                     .AddHocon(Hocon(options), HoconAddMode.Prepend)
                     .WithRemoting(options.Host, options.Port)
-                    .WithClustering(new ClusterOptions { SplitBrainResolver = new KeepMajorityOption(), AppVersion = AppVersion })
+                    .WithClustering(new ClusterOptions
+                    {
+                        SplitBrainResolver = new KeepMajorityOption(),
+                        AppVersion = AppVersion,
+                        Roles = options.Coordinates ? [CoordinatorRole] : [],
+                    })
                     .WithShardRegion<GuestEntityActor>(
                         RegionName,
                         entityProps ?? (_ => GuestEntityActor.Props()),
@@ -113,6 +122,36 @@ public sealed class FleetNode : IAsyncDisposable
             if (DateTime.UtcNow > deadline)
                 throw new TimeoutException($"{Cluster.State.Members.Count(m => m.Status == MemberStatus.Up)} of {members} fleet nodes joined within {timeout.TotalSeconds:0} s");
             await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits until this node is Up in the cluster it joined; a <see cref="TimeoutException"/> after <paramref name="timeout"/>.</summary>
+    public async Task WaitForSelfUpAsync(string seed, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (Cluster.SelfMember.Status != MemberStatus.Up)
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"--join: no fleet at {seed} took this node within {Scenarios.Durations.Format(timeout)} (nothing listens there, or its fleet has finished)");
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Completes once the fleet's own node (<see cref="CoordinatorRole"/>), seen Up, is down or gone
+    /// from the cluster without this node having been asked to leave: its process was stopped or died.
+    /// </summary>
+    public async Task WaitForCoordinatorGoneAsync(CancellationToken cancellationToken)
+    {
+        var seen = false;
+        while (true)
+        {
+            var state = Cluster.State;
+            var coordinator = state.Members.FirstOrDefault(m => m.HasRole(CoordinatorRole));
+            seen |= coordinator is { Status: MemberStatus.Up };
+            var dismissed = Cluster.SelfMember.Status is MemberStatus.Leaving or MemberStatus.Exiting or MemberStatus.Removed;
+            if (seen && !dismissed && coordinator is null or { Status: MemberStatus.Down or MemberStatus.Removed }) return;
+            await Task.Delay(250, cancellationToken).ConfigureAwait(false);
         }
     }
 
