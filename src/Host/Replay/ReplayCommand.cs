@@ -38,6 +38,9 @@ public static class ReplayCommand
         if (settings.Kpageflags is { } flags && !File.Exists(flags)) throw new UsageException($"--kpageflags: file not found: {flags}");
 
         var guest = ReplayGuest.LoadFile(settings.Guest);
+        // The replay runs to the guest's stop, sampled as run samples: the same bound on its timeline.
+        if (ScenarioBounds.TimelineProblem(ScenarioWorkload.StopTime(guest.Scenario), sample) is { } tooLong)
+            throw new UsageException(tooLong);
         if (ScenarioHost.ReadCostsOption(settings.Costs) is { } costs)
             guest = guest with { Scenario = guest.Scenario with { Host = guest.Scenario.Host with { Costs = costs } } };
         RunResult result;
