@@ -38,7 +38,7 @@ internal static class FleetMode
         Console.WriteLine("| fleet | guests | nodes | cores | guest-seconds | wall s | guest-s per wall s | CPU s (this process) | guest-s per CPU s | peak working set |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
         Console.WriteLine($"| {fleet.Name} | {fleet.Guests.Count} | {nodes} | {Environment.ProcessorCount} | {s.GuestSeconds:F0} | {wall:F1} | {s.GuestSeconds / wall:F0} | {cpu:F1} | {s.GuestSeconds / cpu:F0} | {self.PeakWorkingSet64 / (1 << 20)} MiB |");
-        Console.WriteLine($"guest steps at once per process: {GuestEntityActor.Concurrency}; load average {LoadAverage()}");
+        Console.WriteLine($"guest steps at once per process: {Environment.ProcessorCount}; load average {LoadAverage()}");
     }
 
     /// <summary>One guest stepped alone through the fleet's samples, timed by part.</summary>
@@ -46,7 +46,7 @@ internal static class FleetMode
     {
         var scenario = definition.ToScenario();
         var clock = Stopwatch.StartNew();
-        var simulation = GuestSimulation.Start(scenario);
+        var simulation = GuestSimulation.Start(scenario, keepTimeline: false);
         var start = clock.Elapsed;
         TimeSpan advance = TimeSpan.Zero, sample = TimeSpan.Zero;
         for (var t = TimeSpan.Zero; t <= definition.Stop; t += definition.Sample)
@@ -54,7 +54,7 @@ internal static class FleetMode
             var before = clock.Elapsed;
             simulation.AdvanceTo(t);
             var advanced = clock.Elapsed;
-            TimelineSampler.Sample(simulation.Guest);
+            simulation.Sample();
             sample += clock.Elapsed - advanced;
             advance += advanced - before;
         }

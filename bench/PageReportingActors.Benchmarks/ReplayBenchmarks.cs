@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using PageReportingActors.Allocator;
+using PageReportingActors.Host.Replay;
 using PageReportingActors.Memory;
 using PageReportingActors.Replay;
 

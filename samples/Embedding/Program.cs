@@ -10,6 +10,7 @@ using PageReportingActors.Devices;
 using PageReportingActors.Guest;
 using PageReportingActors.Memory;
 using PageReportingActors.Messages;
+using PageReportingActors.Reporting;
 
 const long MiB = 1L << 20;
 

@@ -39,15 +39,15 @@ public static class PageReporting
     /// </summary>
     public static Task<PageReportingGuest> StartAsync(ActorSystem system, IReadOnlyList<ZoneSpec> zones, PageReportingSettings? settings = null,
         string name = DefaultName, CancellationToken cancellationToken = default) =>
-        StartCore(system, zones, settings, name, withFaults: false, cancellationToken);
+        StartCore(system, zones, settings, name, interceptors: null, cancellationToken);
 
-    /// <summary>Test hook: a guest whose actors take simulated faults.</summary>
-    internal static Task<PageReportingGuest> StartWithFaultsAsync(ActorSystem system, IReadOnlyList<ZoneSpec> zones, PageReportingSettings? settings = null,
-        string name = DefaultName) =>
-        StartCore(system, zones, settings, name, withFaults: true, CancellationToken.None);
+    /// <summary>A guest whose actors each get an interceptor from <paramref name="interceptors"/> (tests only: simulated faults).</summary>
+    internal static Task<PageReportingGuest> StartWithInterceptorsAsync(ActorSystem system, IReadOnlyList<ZoneSpec> zones, Func<IMessageInterceptor> interceptors,
+        PageReportingSettings? settings = null, string name = DefaultName) =>
+        StartCore(system, zones, settings, name, interceptors, CancellationToken.None);
 
     private static Task<PageReportingGuest> StartCore(ActorSystem system, IReadOnlyList<ZoneSpec> zones, PageReportingSettings? settings,
-        string name, bool withFaults, CancellationToken cancellationToken)
+        string name, Func<IMessageInterceptor>? interceptors, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -56,9 +56,9 @@ public static class PageReporting
             throw new ArgumentException($"dispatcher \"{dispatcher}\" is not configured in the actor system", nameof(settings));
         var areas = CreateAreas(zones);
         var started = new TaskCompletionSource<PageReportingGuest>(TaskCreationOptions.RunContinuationsAsynchronously);
-        system.ActorOf(withFaults
-            ? PageReportingGuardianActor.PropsWithFaults(areas, resolved, started)
-            : PageReportingGuardianActor.Props(areas, resolved, started), name);
+        system.ActorOf(interceptors is null
+            ? PageReportingGuardianActor.Props(areas, resolved, started)
+            : PageReportingGuardianActor.PropsWithInterceptors(areas, resolved, started, interceptors), name);
         return started.Task.WaitAsync(cancellationToken);
     }
 
@@ -90,7 +90,7 @@ public static class PageReporting
     public static Props DeviceProps(Devices.IPageReportHandler handler, TimeSpan? timeout = null) =>
         ReportingDeviceActor.Props(handler, timeout);
 
-    /// <summary>Test hook: a device actor that takes simulated faults.</summary>
-    internal static Props DevicePropsWithFaults(Devices.IPageReportHandler handler, TimeSpan? timeout = null) =>
-        ReportingDeviceActor.PropsWithFaults(handler, timeout);
+    /// <summary>A device actor whose messages <paramref name="interceptor"/> sees first (tests only: simulated faults).</summary>
+    internal static Props DevicePropsWithInterceptor(Devices.IPageReportHandler handler, IMessageInterceptor interceptor, TimeSpan? timeout = null) =>
+        ReportingDeviceActor.PropsWithInterceptor(handler, interceptor, timeout);
 }

@@ -24,12 +24,13 @@ public sealed class PageReportingGuardianActor : ReceiveActor
     /// <param name="settings">Validated settings.</param>
     /// <param name="started">Completed once the children exist.</param>
     public PageReportingGuardianActor(IReadOnlyList<ZoneFreeArea> areas, PageReportingSettings settings, TaskCompletionSource<PageReportingGuest> started)
-        : this(areas, settings, started, withFaults: false)
+        : this(areas, settings, started, interceptors: null)
     {
     }
 
-    /// <summary><paramref name="withFaults"/>: every child takes <see cref="SimulatedFault"/>s (tests only).</summary>
-    internal PageReportingGuardianActor(IReadOnlyList<ZoneFreeArea> areas, PageReportingSettings settings, TaskCompletionSource<PageReportingGuest> started, bool withFaults)
+    /// <summary><paramref name="interceptors"/>: gives each child an interceptor of its own (tests only).</summary>
+    internal PageReportingGuardianActor(IReadOnlyList<ZoneFreeArea> areas, PageReportingSettings settings, TaskCompletionSource<PageReportingGuest> started,
+        Func<IMessageInterceptor>? interceptors)
     {
         try
         {
@@ -39,19 +40,19 @@ public sealed class PageReportingGuardianActor : ReceiveActor
             foreach (var area in areas)
             {
                 var usage = new ZoneUsage(area.Name);
-                var props = withFaults ? ZoneActor.PropsWithFaults(area, new FaultInjector(), usage) : ZoneActor.Props(area, usage);
+                var props = interceptors is null ? ZoneActor.Props(area, usage) : ZoneActor.PropsWithInterceptor(area, interceptors(), usage);
                 zones.Add(Context.ActorOf(OnDispatcher(props, settings), "zone-" + Uri.EscapeDataString(area.Name)));
                 usages.Add(usage);
             }
-            var reporterProps = withFaults
-                ? ReporterActor.PropsWithFaults(zones, settings, names, new FaultInjector())
-                : ReporterActor.Props(zones, settings, names);
+            var reporterProps = interceptors is null
+                ? ReporterActor.Props(zones, settings, names)
+                : ReporterActor.PropsWithInterceptor(zones, settings, names, interceptors());
             var reporter = Context.ActorOf(OnDispatcher(reporterProps, settings), "reporter");
             // R23: the registration rule is the guest kernel's: the settings' or else the zones'.
             var kernel = settings.Kernel ?? areas.Select(a => a.Kernel?.Profile).FirstOrDefault(p => p is not null);
-            var registryProps = withFaults
-                ? RegistryActor.PropsWithFaults(reporter, zones, settings.ReportingOrder, settings.ReportTimeout, new FaultInjector(), kernel)
-                : RegistryActor.Props(reporter, zones, settings.ReportingOrder, settings.ReportTimeout, kernel);
+            var registryProps = interceptors is null
+                ? RegistryActor.Props(reporter, zones, settings.ReportingOrder, settings.ReportTimeout, kernel)
+                : RegistryActor.PropsWithInterceptor(reporter, zones, settings.ReportingOrder, settings.ReportTimeout, interceptors(), kernel);
             var registry = Context.ActorOf(OnDispatcher(registryProps, settings), "registry");
             // Internal commands are accepted only from the actor they belong to; this is how each learns which.
             foreach (var zone in zones) zone.Tell(new ZoneOwners(reporter, registry));
@@ -88,8 +89,9 @@ public sealed class PageReportingGuardianActor : ReceiveActor
     public static Props Props(IReadOnlyList<ZoneFreeArea> areas, PageReportingSettings settings, TaskCompletionSource<PageReportingGuest> started) =>
         Akka.Actor.Props.Create(() => new PageReportingGuardianActor(areas, settings, started));
 
-    internal static Props PropsWithFaults(IReadOnlyList<ZoneFreeArea> areas, PageReportingSettings settings, TaskCompletionSource<PageReportingGuest> started) =>
-        FactoryProducer<PageReportingGuardianActor>.Props(() => new PageReportingGuardianActor(areas, settings, started, withFaults: true));
+    internal static Props PropsWithInterceptors(IReadOnlyList<ZoneFreeArea> areas, PageReportingSettings settings, TaskCompletionSource<PageReportingGuest> started,
+        Func<IMessageInterceptor> interceptors) =>
+        FactoryProducer<PageReportingGuardianActor>.Props(() => new PageReportingGuardianActor(areas, settings, started, interceptors));
 
     private static Props OnDispatcher(Props props, PageReportingSettings settings) =>
         settings.Dispatcher is null ? props : props.WithDispatcher(settings.Dispatcher);

@@ -16,7 +16,7 @@ public sealed class RegistryActor : ReceiveActor, IWithUnboundedStash, IWithTime
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _reporter;
     private readonly IReadOnlyList<IActorRef> _zones;
-    private readonly FaultInjector? _faults;
+    private readonly IMessageInterceptor? _interceptor;
     private readonly TimeSpan _detachRetry;
     private readonly KernelProfile? _kernel;
     private IActorRef? _device;
@@ -28,14 +28,14 @@ public sealed class RegistryActor : ReceiveActor, IWithUnboundedStash, IWithTime
     /// <param name="configuredOrder">The configured reporting order, or null to let registration resolve it (R18).</param>
     /// <param name="detachRetry">How long to wait for the reporter to acknowledge a detach before asking again.</param>
     public RegistryActor(IActorRef reporter, IReadOnlyList<IActorRef> zones, int? configuredOrder, TimeSpan? detachRetry = null)
-        : this(reporter, zones, configuredOrder, detachRetry, faults: null)
+        : this(reporter, zones, configuredOrder, detachRetry, interceptor: null)
     {
     }
 
-    internal RegistryActor(IActorRef reporter, IReadOnlyList<IActorRef> zones, int? configuredOrder, TimeSpan? detachRetry, FaultInjector? faults,
+    internal RegistryActor(IActorRef reporter, IReadOnlyList<IActorRef> zones, int? configuredOrder, TimeSpan? detachRetry, IMessageInterceptor? interceptor,
         KernelProfile? kernel = null)
     {
-        _faults = faults;
+        _interceptor = interceptor;
         _kernel = kernel;
         _detachRetry = detachRetry is { } retry && retry > TimeSpan.Zero ? retry : PageReportingSettings.DefaultReportTimeout;
         _reporter = reporter;
@@ -57,9 +57,9 @@ public sealed class RegistryActor : ReceiveActor, IWithUnboundedStash, IWithTime
     public static Props Props(IActorRef reporter, IReadOnlyList<IActorRef> zones, int? configuredOrder, TimeSpan? detachRetry = null) =>
         Akka.Actor.Props.Create(() => new RegistryActor(reporter, zones, configuredOrder, detachRetry));
 
-    internal static Props PropsWithFaults(IActorRef reporter, IReadOnlyList<IActorRef> zones, int? configuredOrder, TimeSpan? detachRetry, FaultInjector faults,
+    internal static Props PropsWithInterceptor(IActorRef reporter, IReadOnlyList<IActorRef> zones, int? configuredOrder, TimeSpan? detachRetry, IMessageInterceptor interceptor,
         KernelProfile? kernel = null) =>
-        FactoryProducer<RegistryActor>.Props(() => new RegistryActor(reporter, zones, configuredOrder, detachRetry, faults, kernel));
+        FactoryProducer<RegistryActor>.Props(() => new RegistryActor(reporter, zones, configuredOrder, detachRetry, interceptor, kernel));
 
     /// <summary>As <see cref="Props(IActorRef, IReadOnlyList{IActorRef}, int?, TimeSpan?)"/>, resolving the order by <paramref name="kernel"/>'s registration rule (R23).</summary>
     public static Props Props(IActorRef reporter, IReadOnlyList<IActorRef> zones, int? configuredOrder, TimeSpan? detachRetry, KernelProfile? kernel) =>
@@ -68,9 +68,9 @@ public sealed class RegistryActor : ReceiveActor, IWithUnboundedStash, IWithTime
     /// <summary>Fires while an unregistration waits: ask the reporter again.</summary>
     private sealed record RetryDetach(IActorRef Device) : INoSerializationVerificationNeeded;
 
-    /// <summary>Lets a fault injector take the message first (tests only).</summary>
+    /// <summary>Lets an interceptor take the message first (tests only: simulated faults).</summary>
     protected override bool AroundReceive(Receive receive, object message) =>
-        (_faults is not null && _faults.Intercept(message, "registry")) || base.AroundReceive(receive, message);
+        (_interceptor is not null && _interceptor.Intercept(message, "registry")) || base.AroundReceive(receive, message);
 
     private void Ready()
     {

@@ -20,7 +20,7 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly PageReportingSettings _settings;
-    private readonly FaultInjector? _faults;
+    private readonly IMessageInterceptor? _interceptor;
     private Coordinator.State _state;
     // Set by the guardian: attach, detach and order changes come only from the guest's registry.
     private IActorRef? _registry;
@@ -30,14 +30,14 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
     /// <param name="settings">Delay, capacity, report timeout and the configured order.</param>
     /// <param name="zoneNames">See <see cref="Props"/>; by default the zones' actor names.</param>
     public ReporterActor(IReadOnlyList<IActorRef> zones, PageReportingSettings settings, IReadOnlyList<string>? zoneNames = null)
-        : this(zones, settings, zoneNames, faults: null)
+        : this(zones, settings, zoneNames, interceptor: null)
     {
     }
 
-    internal ReporterActor(IReadOnlyList<IActorRef> zones, PageReportingSettings settings, IReadOnlyList<string>? zoneNames, FaultInjector? faults)
+    internal ReporterActor(IReadOnlyList<IActorRef> zones, PageReportingSettings settings, IReadOnlyList<string>? zoneNames, IMessageInterceptor? interceptor)
     {
         _settings = settings;
-        _faults = faults;
+        _interceptor = interceptor;
         var names = zoneNames ?? zones.Select(z => Uri.UnescapeDataString(z.Path.Name)).ToList();
         _state = Coordinator.Initial(zones, names, settings.Capacity,
             settings.ReportingOrder ?? Memory.PageGeometry.PageblockOrder, settings.ReportTimeout);
@@ -53,8 +53,8 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
     public static Props Props(IReadOnlyList<IActorRef> zones, PageReportingSettings settings, IReadOnlyList<string>? zoneNames = null) =>
         Akka.Actor.Props.Create(() => new ReporterActor(zones, settings, zoneNames));
 
-    internal static Props PropsWithFaults(IReadOnlyList<IActorRef> zones, PageReportingSettings settings, IReadOnlyList<string>? zoneNames, FaultInjector faults) =>
-        FactoryProducer<ReporterActor>.Props(() => new ReporterActor(zones, settings, zoneNames, faults));
+    internal static Props PropsWithInterceptor(IReadOnlyList<IActorRef> zones, PageReportingSettings settings, IReadOnlyList<string>? zoneNames, IMessageInterceptor interceptor) =>
+        FactoryProducer<ReporterActor>.Props(() => new ReporterActor(zones, settings, zoneNames, interceptor));
 
     /// <summary>Fires <c>delay</c> after a request: the pass starts.</summary>
     private sealed class StartPass : INoSerializationVerificationNeeded
@@ -69,9 +69,9 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
     /// <summary>A zone did not answer a walk command in time (it lost the message to a fault).</summary>
     private sealed record ZoneTimedOut(long PassId, int ZoneIndex) : INoSerializationVerificationNeeded;
 
-    /// <summary>Lets a fault injector take the message first (tests only).</summary>
+    /// <summary>Lets an interceptor take the message first (tests only: simulated faults).</summary>
     protected override bool AroundReceive(Receive receive, object message) =>
-        (_faults is not null && _faults.Intercept(message, "reporter")) || base.AroundReceive(receive, message);
+        (_interceptor is not null && _interceptor.Intercept(message, "reporter")) || base.AroundReceive(receive, message);
 
     private void Idle() => Become(() =>
     {
@@ -108,7 +108,7 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
         Receive<AttachDevice>(m => FromRegistry(m, () => Apply(new Coordinator.Attach(m.Device, m.ReportingOrder, Sender))));
         Receive<DetachDevice>(m => FromRegistry(m, () => Apply(new Coordinator.Detach(m.Device, Sender))));
         Receive<ChangeReportingOrder>(m => FromRegistry(m, () => Apply(new Coordinator.ChangeOrder(m.ReportingOrder, Sender))));
-        Receive<GetReporterStatus>(_ => Sender.Tell(new ReporterStatus(StateOf(_state.Phase), _state.DeviceAttached,
+        Receive<GetReporterStatus>(_ => Sender.Tell(new ReporterStatus(_state.Phase, _state.DeviceAttached,
             _state.ReportingOrder, _state.Passes, _state.Reports, _state.FailedReports, _state.ReportedBytes)));
         Receive<Terminated>(m =>
         {
@@ -117,7 +117,7 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
         });
         Receive<ReportCompleted>(m => Apply(new Coordinator.DeviceAnswered(Sender, m.ReportId, m.Success, m.ErrorCode, m.Detail)));
         Receive<ZoneWalkStep>(m => Apply(new Coordinator.ZoneStepped(Sender, m.PassId, m.Zone, m.BatchId, m.Batch, m.IsLeftover,
-            EndOf(m.End), m.RequestAnotherPass)));
+            m.End, m.RequestAnotherPass)));
         Receive<ZoneWalkRejected>(m => Apply(new Coordinator.ZoneRejected(Sender, m.PassId, m.BatchId, m.Zone, m.Reason)));
         Receive<ReportTimedOut>(_ => { });
         Receive<ZoneTimedOut>(_ => { });
@@ -138,22 +138,6 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
         else _log.Warning("Notification from {Sender} ignored: it is not one of the guest's zones", Sender.Path);
     }
 
-    private static ReporterState StateOf(ReporterPhase phase) => phase switch
-    {
-        ReporterPhase.Idle => ReporterState.Idle,
-        ReporterPhase.Requested => ReporterState.Requested,
-        _ => ReporterState.Active,
-    };
-
-    private static ZoneStepEnd EndOf(ZoneWalkEnd end) => end switch
-    {
-        ZoneWalkEnd.None => ZoneStepEnd.None,
-        ZoneWalkEnd.Completed => ZoneStepEnd.Completed,
-        ZoneWalkEnd.GateClosed => ZoneStepEnd.GateClosed,
-        ZoneWalkEnd.ReportFailed => ZoneStepEnd.ReportFailed,
-        _ => ZoneStepEnd.Abandoned,
-    };
-
     private void Apply(Coordinator.Event @event)
     {
         var before = _state.Phase;
@@ -164,9 +148,9 @@ public sealed class ReporterActor : ReceiveActor, IWithTimers
         {
             switch (state.Phase)
             {
-                case ReporterPhase.Idle: Idle(); break;
-                case ReporterPhase.Requested: Requested(); break;
-                case ReporterPhase.Active: Active(); break;
+                case ReporterState.Idle: Idle(); break;
+                case ReporterState.Requested: Requested(); break;
+                case ReporterState.Active: Active(); break;
             }
         }
         foreach (var action in actions) Perform(action);

@@ -20,7 +20,7 @@ public sealed class ReportingDeviceActor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IPageReportHandler _handler;
     private readonly TimeSpan _timeout;
-    private readonly FaultInjector? _faults;
+    private readonly IMessageInterceptor? _interceptor;
 
     // The reporter this device reports for: a report from anyone else could name live memory.
     private IActorRef? _owner;
@@ -32,13 +32,13 @@ public sealed class ReportingDeviceActor : ReceiveActor, IWithTimers
     /// <param name="handler">The application's report handler.</param>
     /// <param name="timeout">How long the handler may take with a report; positive.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is not positive or is longer than a day.</exception>
-    public ReportingDeviceActor(IPageReportHandler handler, TimeSpan timeout) : this(handler, timeout, faults: null)
+    public ReportingDeviceActor(IPageReportHandler handler, TimeSpan timeout) : this(handler, timeout, interceptor: null)
     {
     }
 
-    internal ReportingDeviceActor(IPageReportHandler handler, TimeSpan timeout, FaultInjector? faults)
+    internal ReportingDeviceActor(IPageReportHandler handler, TimeSpan timeout, IMessageInterceptor? interceptor)
     {
-        _faults = faults;
+        _interceptor = interceptor;
         if (timeout <= TimeSpan.Zero || timeout > PageReportingSettings.MaxDuration)
             throw new ArgumentOutOfRangeException(nameof(timeout), $"device timeout {timeout} must be positive and at most {PageReportingSettings.MaxDuration}");
         _handler = handler;
@@ -85,21 +85,21 @@ public sealed class ReportingDeviceActor : ReceiveActor, IWithTimers
         return Akka.Actor.Props.Create(() => new ReportingDeviceActor(handler, t));
     }
 
-    /// <summary>Test hook: a device actor that takes <see cref="SimulatedFault"/>s.</summary>
-    internal static Props PropsWithFaults(IPageReportHandler handler, TimeSpan? timeout = null)
+    /// <summary>A device actor whose messages <paramref name="interceptor"/> sees first (tests only).</summary>
+    internal static Props PropsWithInterceptor(IPageReportHandler handler, IMessageInterceptor interceptor, TimeSpan? timeout = null)
     {
         Props(handler, timeout); // the same checks
         var t = timeout ?? DefaultTimeout;
-        return FactoryProducer<ReportingDeviceActor>.Props(() => new ReportingDeviceActor(handler, t, new FaultInjector()));
+        return FactoryProducer<ReportingDeviceActor>.Props(() => new ReportingDeviceActor(handler, t, interceptor));
     }
 
     private sealed record HandlerAnswered(long ReportId, ReportOutcome? Outcome, Exception? Fault) : INoSerializationVerificationNeeded;
 
     private sealed record HandlerTimedOut(long ReportId) : INoSerializationVerificationNeeded;
 
-    /// <summary>Lets a fault injector take the message first (tests only).</summary>
+    /// <summary>Lets an interceptor take the message first (tests only: simulated faults).</summary>
     protected override bool AroundReceive(Receive receive, object message) =>
-        (_faults is not null && _faults.Intercept(message, "device")) || base.AroundReceive(receive, message);
+        (_interceptor is not null && _interceptor.Intercept(message, "device")) || base.AroundReceive(receive, message);
 
     /// <summary>A restarted device still reports for its reporter: the claim is told again, in the reporter's name.</summary>
     protected override void PreRestart(Exception reason, object message)

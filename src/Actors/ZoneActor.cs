@@ -20,7 +20,7 @@ public sealed partial class ZoneActor : ReceiveActor, IWithTimers
     private static readonly TimeSpan PerCpuTickInterval = TimeSpan.FromSeconds(1);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ZoneFreeArea _area;
-    private readonly FaultInjector? _faults;
+    private readonly IMessageInterceptor? _interceptor;
     private readonly ZoneUsage? _usage;
     private IActorRef? _reporter;
     // Set by the guardian: walk commands come only from the reporter, notification orders only from the registry.
@@ -36,14 +36,14 @@ public sealed partial class ZoneActor : ReceiveActor, IWithTimers
     /// <summary>A zone actor that owns <paramref name="area"/>: hand it no area that other code still changes.</summary>
     /// <param name="area">The zone's allocator.</param>
     /// <param name="usage">Where to publish the zone's page counts after every message, or null.</param>
-    public ZoneActor(ZoneFreeArea area, ZoneUsage? usage = null) : this(area, usage, faults: null)
+    public ZoneActor(ZoneFreeArea area, ZoneUsage? usage = null) : this(area, usage, interceptor: null)
     {
     }
 
-    internal ZoneActor(ZoneFreeArea area, ZoneUsage? usage, FaultInjector? faults)
+    internal ZoneActor(ZoneFreeArea area, ZoneUsage? usage, IMessageInterceptor? interceptor)
     {
         _area = area;
-        _faults = faults;
+        _interceptor = interceptor;
         _usage = usage;
         _usage?.Update(area);
 
@@ -103,13 +103,13 @@ public sealed partial class ZoneActor : ReceiveActor, IWithTimers
     /// <param name="usage">Where to publish the zone's page counts after every message, or null.</param>
     public static Props Props(ZoneFreeArea area, ZoneUsage? usage = null) => Akka.Actor.Props.Create(() => new ZoneActor(area, usage));
 
-    internal static Props PropsWithFaults(ZoneFreeArea area, FaultInjector faults, ZoneUsage? usage = null) =>
-        FactoryProducer<ZoneActor>.Props(() => new ZoneActor(area, usage, faults));
+    internal static Props PropsWithInterceptor(ZoneFreeArea area, IMessageInterceptor interceptor, ZoneUsage? usage = null) =>
+        FactoryProducer<ZoneActor>.Props(() => new ZoneActor(area, usage, interceptor));
 
     /// <summary>Lets a fault injector take the message first (tests only), then publishes the zone's counts.</summary>
     protected override bool AroundReceive(Receive receive, object message)
     {
-        var handled = (_faults is not null && _faults.Intercept(message, _area.Name)) || base.AroundReceive(receive, message);
+        var handled = (_interceptor is not null && _interceptor.Intercept(message, _area.Name)) || base.AroundReceive(receive, message);
         _usage?.Update(_area); // for the memory-usage gauge, read off the actor's thread
         return handled;
     }
@@ -124,7 +124,7 @@ public sealed partial class ZoneActor : ReceiveActor, IWithTimers
         {
             _log.Warning("Zone {Zone}: stopping during pass {PassId}; returning its batch unflagged", _area.Name, _walkPassId);
             _walk.Abandon();
-            _walkOwner?.Tell(new ZoneWalkStep(_walkPassId, _area.Name, _batchId, null, false, ZoneWalkEnd.Abandoned, false, 0));
+            _walkOwner?.Tell(ZoneWalkStep.Abandoned(_walkPassId, _area.Name, _batchId));
             _walk = null;
         }
         base.PostStop();
@@ -367,7 +367,7 @@ public sealed partial class ZoneActor : ReceiveActor, IWithTimers
         _walk.Abandon();
         _walk = null;
         AfterBatchReturned();
-        Sender.Tell(new ZoneWalkStep(m.PassId, _area.Name, _batchId, null, false, ZoneWalkEnd.Abandoned, false, 0));
+        Sender.Tell(ZoneWalkStep.Abandoned(m.PassId, _area.Name, _batchId));
     }
 
     private void Reply(WalkStep step, int flagged)
@@ -375,17 +375,11 @@ public sealed partial class ZoneActor : ReceiveActor, IWithTimers
         if (step.Kind == WalkStepKind.Report)
         {
             _batchId++;
-            Sender.Tell(new ZoneWalkStep(_walkPassId, _area.Name, _batchId, Scatterlist.FromBlocks(step.Batch),
-                step.IsLeftover, ZoneWalkEnd.None, _walk!.RequestAnotherPass, flagged));
+            Sender.Tell(ZoneWalkStep.ToReport(_walkPassId, _area.Name, _batchId, Scatterlist.FromBlocks(step.Batch),
+                step.IsLeftover, _walk!.RequestAnotherPass, flagged));
             return;
         }
-        var end = step.End switch
-        {
-            WalkEnd.GateClosed => ZoneWalkEnd.GateClosed,
-            WalkEnd.ReportFailed => ZoneWalkEnd.ReportFailed,
-            _ => ZoneWalkEnd.Completed,
-        };
-        Sender.Tell(new ZoneWalkStep(_walkPassId, _area.Name, _batchId, null, false, end, _walk!.RequestAnotherPass, flagged));
+        Sender.Tell(ZoneWalkStep.Ended(_walkPassId, _area.Name, _batchId, step.End, _walk!.RequestAnotherPass, flagged));
         _walk = null;
     }
 

@@ -1,4 +1,5 @@
 using PageReportingActors.Memory;
+using PageReportingActors.Reporting;
 using Akka.Actor;
 
 namespace PageReportingActors.Messages;
@@ -65,24 +66,10 @@ internal sealed record CompleteZoneReport(long PassId, long BatchId, Scatterlist
 /// <summary>End the walk now, returning any outstanding batch unflagged (the device is gone).</summary>
 internal sealed record AbandonZoneWalk(long PassId) : IInternalZoneCommand;
 
-/// <summary>Why a zone's walk ended.</summary>
-internal enum ZoneWalkEnd
-{
-    /// <summary>Not ended: the step carries a batch to report.</summary>
-    None,
-    /// <summary>Every list was visited.</summary>
-    Completed,
-    /// <summary>R7: the zone's free pages do not exceed low + (capacity &lt;&lt; order).</summary>
-    GateClosed,
-    /// <summary>R12: a report failed.</summary>
-    ReportFailed,
-    /// <summary>The walk was abandoned.</summary>
-    Abandoned,
-}
-
 /// <summary>
-/// A step of a zone's walk: a batch to hand to the device (<c>Batch</c> not null), or the end of
-/// the zone. <c>RequestAnotherPass</c>: some list's budget ran out (R9).
+/// A step of a zone's walk: a batch to hand to the device (<c>Batch</c> not null, <c>End</c>
+/// <see cref="WalkEnd.None"/>), or the end of the zone. <c>RequestAnotherPass</c>: some list's
+/// budget ran out (R9). Made by its factories, which say which of the three it is.
 /// </summary>
 internal sealed record ZoneWalkStep(
     long PassId,
@@ -90,9 +77,23 @@ internal sealed record ZoneWalkStep(
     long BatchId,
     Scatterlist? Batch,
     bool IsLeftover,
-    ZoneWalkEnd End,
+    WalkEnd End,
     bool RequestAnotherPass,
-    int FlaggedLastBatch) : IInternalZoneReply;
+    int FlaggedLastBatch) : IInternalZoneReply
+{
+    /// <summary>Batch <paramref name="batchId"/> to hand to the device; <paramref name="flaggedLastBatch"/> pages of the batch before it were flagged reported.</summary>
+    public static ZoneWalkStep ToReport(long passId, string zone, long batchId, Scatterlist batch, bool isLeftover,
+        bool requestAnotherPass, int flaggedLastBatch) =>
+        new(passId, zone, batchId, batch, isLeftover, WalkEnd.None, requestAnotherPass, flaggedLastBatch);
+
+    /// <summary>The zone's walk ended by itself for <paramref name="end"/> (completed, gate closed, report failed).</summary>
+    public static ZoneWalkStep Ended(long passId, string zone, long batchId, WalkEnd end, bool requestAnotherPass, int flaggedLastBatch) =>
+        new(passId, zone, batchId, null, false, end, requestAnotherPass, flaggedLastBatch);
+
+    /// <summary>The walk was abandoned; its outstanding batch, if any, went back unflagged.</summary>
+    public static ZoneWalkStep Abandoned(long passId, string zone, long batchId) =>
+        new(passId, zone, batchId, null, false, WalkEnd.Abandoned, false, 0);
+}
 
 /// <summary>A walk command the zone refused (wrong pass, wrong batch, wrong blocks, wrong sender). Nothing changed.</summary>
 internal sealed record ZoneWalkRejected(string Zone, long PassId, long BatchId, string Reason) : IInternalZoneReply;

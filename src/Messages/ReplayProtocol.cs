@@ -5,7 +5,7 @@ using PageReportingActors.Replay;
 namespace PageReportingActors.Messages;
 
 /// <summary>A run of free pages [<c>StartPfn</c>, <c>EndPfn</c>) in a starting layout.</summary>
-public sealed record PfnRun(long StartPfn, long EndPfn);
+internal sealed record PfnRun(long StartPfn, long EndPfn);
 
 /// <summary>
 /// Puts the zone in replay of a recorded allocator trace: from now on its allocations and frees come
@@ -13,37 +13,37 @@ public sealed record PfnRun(long StartPfn, long EndPfn);
 /// kpageflags snapshot flags free, rebuilt into the largest aligned blocks); <c>HasCpuLists</c>: the
 /// zone keeps per-CPU lists (a zone whose <c>high</c> is 0 does not). Refused while a batch is lent.
 /// </summary>
-public sealed record StartTraceReplay(bool HasCpuLists, ImmutableArray<PfnRun>? FreeRuns = null) : IZoneCommand;
+internal sealed record StartTraceReplay(bool HasCpuLists, ImmutableArray<PfnRun>? FreeRuns = null) : IZoneCommand;
 
 /// <summary>The zone replays from now on.</summary>
-public sealed record TraceReplayStarted(string Zone, long FreePages, long AllocatedPages) : IZoneReply;
+internal sealed record TraceReplayStarted(string Zone, long FreePages, long AllocatedPages) : IZoneReply;
 
 /// <summary>A replay command the zone refused; nothing changed.</summary>
-public sealed record TraceReplayRejected(string Zone, string Reason) : IZoneReply;
+internal sealed record TraceReplayRejected(string Zone, string Reason) : IZoneReply;
 
 /// <summary>
 /// Trace events of this zone, in trace order, applied now; the clock stands at <c>NowNanos</c>
 /// (the trace's time base) and no timer falls between it and the last event. A free that notifies
 /// the reporter (R5) does so at its own timestamp, so the reporter's delay counts from the free.
 /// </summary>
-public sealed record ApplyTraceEvents(long NowNanos, ImmutableArray<TraceEvent> Events) : IZoneCommand;
+internal sealed record ApplyTraceEvents(long NowNanos, ImmutableArray<TraceEvent> Events) : IZoneCommand;
 
 /// <summary>
 /// What applying trace events did: <c>GivenToUser</c>, the blocks handed to their users (the guest
 /// writes them: resident on the host). Sent to the batch's sender, and again, unasked, when events
 /// that waited for a lent batch are applied after it came back.
 /// </summary>
-public sealed record TraceEventsApplied(string Zone, int Applied, int Deferred, ImmutableArray<Block> GivenToUser) : IZoneReply;
+internal sealed record TraceEventsApplied(string Zone, int Applied, int Deferred, ImmutableArray<Block> GivenToUser) : IZoneReply;
 
 /// <summary>Asks a replaying zone for its replay counts; <c>CheckInvariants</c> also walks its blocks (I1-I4 and the per-CPU marks).</summary>
-public sealed record GetTraceReplayStatus(bool CheckInvariants = false) : IZoneQuery;
+internal sealed record GetTraceReplayStatus(bool CheckInvariants = false) : IZoneQuery;
 
 /// <summary>
 /// A replaying zone's counts: pages on its per-CPU lists, events applied, skipped (outside the zone,
 /// misaligned), waiting for the device, contradictions per <see cref="ReplayConflictKind"/> (by
 /// value) and the first few of each.
 /// </summary>
-public sealed record TraceReplayStatus(
+internal sealed record TraceReplayStatus(
     string Zone,
     long PcpPages,
     long Applied,

@@ -1,4 +1,5 @@
 using PageReportingActors.Memory;
+using PageReportingActors.Reporting;
 
 namespace PageReportingActors.Messages;
 
@@ -7,17 +8,6 @@ public interface IReporterQuery { }
 
 /// <summary>What the reporter publishes on the event stream, for observers.</summary>
 public interface IPageReportingEvent { }
-
-/// <summary>R6: the reporter's three states.</summary>
-public enum ReporterState
-{
-    /// <summary>No pass is waiting or running; a notification arms the timer.</summary>
-    Idle,
-    /// <summary>A pass is due when the timer fires; notifications change nothing more.</summary>
-    Requested,
-    /// <summary>A pass is running; a notification makes it arm the timer again when it ends (R13).</summary>
-    Active,
-}
 
 /// <summary>Ask the reporter for its state and counters; answered with <see cref="ReporterStatus"/>.</summary>
 public sealed record GetReporterStatus : IReporterQuery

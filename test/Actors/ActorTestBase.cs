@@ -4,6 +4,7 @@ using Akka.TestKit;
 using Akka.TestKit.Configs;
 using PageReportingActors.Memory;
 using PageReportingActors.Messages;
+using PageReportingActors.Reporting;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -22,7 +23,8 @@ public abstract class ActorTestBase : Akka.TestKit.Xunit2.TestKit
         """;
 
     protected ActorTestBase(ITestOutputHelper output, string extraConfig = "")
-        : base(ConfigurationFactory.ParseString(extraConfig + "\n" + LoggingConfig).WithFallback(TestConfigs.TestSchedulerConfig), output: output)
+        // The extra configuration last, so that a test can replace the loggers too.
+        : base(ConfigurationFactory.ParseString(LoggingConfig + "\n" + extraConfig).WithFallback(TestConfigs.TestSchedulerConfig), output: output)
     {
     }
 
@@ -46,7 +48,7 @@ public abstract class ActorTestBase : Akka.TestKit.Xunit2.TestKit
         new(name, startPfn, pages, pages - allocatedPages, new Watermarks(min, low, high));
 
     protected PageReportingGuest StartGuest(IReadOnlyList<ZoneSpec> zones, PageReportingSettings? settings = null) =>
-        PageReporting.StartWithFaultsAsync(Sys, zones, settings ?? PageReportingSettings.Default with { ReportingOrder = null }).GetAwaiter().GetResult();
+        FaultyGuests.StartAsync(Sys, zones, settings ?? PageReportingSettings.Default with { ReportingOrder = null }).GetAwaiter().GetResult();
 
     /// <summary>Registers <paramref name="device"/> and returns the resolved order.</summary>
     protected int Register(PageReportingGuest guest, IActorRef device, int? deviceOrder = null)

@@ -3,6 +3,7 @@ using Akka.TestKit;
 using PageReportingActors.Guest;
 using PageReportingActors.Memory;
 using PageReportingActors.Messages;
+using PageReportingActors.Reporting;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using PageReportingActors.Memory;
 using PageReportingActors.Messages;
+using PageReportingActors.Reporting;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -181,8 +181,8 @@ public class SerializationTests(ITestOutputHelper output) : ActorTestBase(output
             new ZoneOwners(a, b), new ReporterOwner(b), new DeviceOwner(a), DeviceReleased.Instance,
             new EnableNotification(a, 9), DisableNotification.Instance,
             new BeginZoneWalk(1, 9, 32), new CompleteZoneReport(1, 2, batch, true), new AbandonZoneWalk(1),
-            new ZoneWalkStep(1, "Z", 2, batch, true, ZoneWalkEnd.None, true, 3),
-            new ZoneWalkStep(1, "Z", 2, null, false, ZoneWalkEnd.Abandoned, false, 0),
+            ZoneWalkStep.ToReport(1, "Z", 2, batch, isLeftover: true, requestAnotherPass: true, flaggedLastBatch: 3),
+            ZoneWalkStep.Abandoned(1, "Z", 2),
             new ZoneWalkRejected("Z", 1, 2, "why"),
         ];
         foreach (var message in messages)

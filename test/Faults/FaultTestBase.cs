@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.TestKit;
 using PageReportingActors.Memory;
 using PageReportingActors.Messages;
+using PageReportingActors.Reporting;
 using PageReportingActors.Tests.Actors;
 using Xunit;
 using Xunit.Abstractions;
@@ -22,7 +23,7 @@ public abstract class FaultTestBase(ITestOutputHelper output, string extraConfig
     protected static readonly TimeSpan ReportTimeout = PageReportingSettings.DefaultReportTimeout;
 
     protected IActorRef DeviceActor(Devices.IPageReportHandler handler, TimeSpan? timeout = null) =>
-        Sys.ActorOf(PageReporting.DevicePropsWithFaults(handler, timeout ?? TimeSpan.FromSeconds(10)));
+        Sys.ActorOf(FaultyGuests.DeviceProps(handler, timeout ?? TimeSpan.FromSeconds(10)));
 
     protected void AwaitCalls(Func<int> calls, int count) =>
         AwaitCondition(() => calls() >= count, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(5));

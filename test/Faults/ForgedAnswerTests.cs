@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.TestKit;
 using PageReportingActors.Memory;
 using PageReportingActors.Messages;
+using PageReportingActors.Reporting;
 using PageReportingActors.Tests.Actors;
 using Xunit;
 using Xunit.Abstractions;
@@ -143,11 +144,11 @@ public class ForgedAnswerTests(ITestOutputHelper output) : FaultTestBase(output)
         var stranger = CreateTestProbe();
         var fake = Scatterlist.FromBlocks([new Block(15 * 1024, 10)]);
         EventFilter.Warning(contains: "ignored: not expected now").ExpectOne(
-            () => stranger.Send(guest.Reporter, new ZoneWalkStep(1, "Z", 2, fake, false, ZoneWalkEnd.None, false, 0)));
+            () => stranger.Send(guest.Reporter, ZoneWalkStep.ToReport(1, "Z", 2, fake, isLeftover: false, requestAnotherPass: false, flaggedLastBatch: 0)));
         EventFilter.Warning(contains: "ignored: not expected now").ExpectOne(
-            () => guest.Reporter.Tell(new ZoneWalkStep(1, "Z", 2, fake, false, ZoneWalkEnd.None, false, 0), zone));
+            () => guest.Reporter.Tell(ZoneWalkStep.ToReport(1, "Z", 2, fake, isLeftover: false, requestAnotherPass: false, flaggedLastBatch: 0), zone));
         EventFilter.Warning(contains: "ignored").ExpectOne(
-            () => stranger.Send(guest.Reporter, new ZoneWalkStep(1, "Z", 1, null, false, ZoneWalkEnd.Abandoned, false, 0)));
+            () => stranger.Send(guest.Reporter, ZoneWalkStep.Abandoned(1, "Z", 1)));
         EventFilter.Warning(contains: "ignored").ExpectOne(
             () => stranger.Send(guest.Reporter, new ZoneWalkRejected("Z", 1, 0, "forged")));
         EventFilter.Warning(contains: "ignored").ExpectOne(

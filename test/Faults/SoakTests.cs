@@ -4,6 +4,7 @@ using Akka.Actor;
 using PageReportingActors.Devices;
 using PageReportingActors.Memory;
 using PageReportingActors.Messages;
+using PageReportingActors.Reporting;
 using Xunit;
 using Xunit.Abstractions;
 

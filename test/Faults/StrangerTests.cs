@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using PageReportingActors.Memory;
 using PageReportingActors.Messages;
+using PageReportingActors.Reporting;
 using PageReportingActors.Tests.Actors;
 using Xunit;
 using Xunit.Abstractions;

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.TestKit;
 using PageReportingActors.Memory;
 using PageReportingActors.Messages;
+using PageReportingActors.Reporting;
 using PageReportingActors.Tests.Actors;
 using Xunit;
 using Xunit.Abstractions;

@@ -99,6 +99,36 @@ public sealed class CostAxesTests : IDisposable
     }
 
     [Fact]
+    public async Task The_default_sweep_trades_discard_cpu_for_memory_along_the_order_and_a_shorter_delay_costs_nothing()
+    {
+        var outDir = Path.Combine(_dir, "default-sweep");
+        var stderr = new StringWriter();
+        var code = await HostProgram.RunAsync(
+            ["sweep", "default", "--order", "5,7,9", "--delay", "250ms,2s,8s", "--sample", "1s", "--out", outDir],
+            new StringWriter(), stderr, interactive: false);
+        Assert.True(code == 0, stderr.ToString());
+        var rows = File.ReadAllLines(Path.Combine(outDir, SweepOutput.CsvName)).Skip(1).Select(l => l.Split(','))
+            .ToDictionary(r => (int.Parse(r[0], CultureInfo.InvariantCulture), double.Parse(r[1], CultureInfo.InvariantCulture)));
+        double Cpu(int o, double d) => double.Parse(rows[(o, d)][9], CultureInfo.InvariantCulture);
+        long Mean(int o, double d) => long.Parse(rows[(o, d)][11], CultureInfo.InvariantCulture);
+
+        Assert.Equal(9, rows.Count);
+        // The default workload never writes the freed memory again: no refaults, so for each order
+        // every delay costs the same host CPU and a longer one only holds more memory.
+        Assert.All(rows.Values, r => Assert.Equal("0", r[6]));
+        foreach (var o in new[] { 5, 7, 9 })
+        {
+            Assert.Equal(Cpu(o, 0.25), Cpu(o, 8), 9);
+            Assert.True(Mean(o, 0.25) < Mean(o, 2) && Mean(o, 2) < Mean(o, 8), $"order {o}: {Mean(o, 0.25)}, {Mean(o, 2)}, {Mean(o, 8)}");
+        }
+        // Along the order the front trades: a lower order discards more (its smaller blocks) and
+        // keeps less resident, at more host CPU.
+        Assert.True(Cpu(5, 0.25) > Cpu(7, 0.25) && Cpu(7, 0.25) > Cpu(9, 0.25), $"{Cpu(5, 0.25)}, {Cpu(7, 0.25)}, {Cpu(9, 0.25)}");
+        Assert.True(Mean(5, 0.25) < Mean(7, 0.25) && Mean(7, 0.25) < Mean(9, 0.25), $"{Mean(5, 0.25)}, {Mean(7, 0.25)}, {Mean(9, 0.25)}");
+        Assert.Equal([(5, 0.25), (7, 0.25), (9, 0.25)], rows.Where(r => r.Value[14] == "true").Select(r => r.Key).Order());
+    }
+
+    [Fact]
     public async Task Costs_option_prices_run_and_sweep_at_the_file_figures()
     {
         var file = Path.Combine(_dir, "costs.json");

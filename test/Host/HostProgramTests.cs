@@ -16,11 +16,14 @@ public sealed class HostProgramTests : IDisposable
     private static Task<RunResult> MustNotRun(Scenario scenario, RunOptions options, CancellationToken ct) =>
         throw new InvalidOperationException("the simulation must not start on bad input");
 
-    private static async Task<(int Code, string Out, string Err)> Run(ScenarioRun runner, params string[] args)
+    private static Task<(int Code, string Out, string Err)> Run(ScenarioRun runner, params string[] args) =>
+        Run(runner, progressAfter: null, args);
+
+    private static async Task<(int Code, string Out, string Err)> Run(ScenarioRun runner, TimeSpan? progressAfter, params string[] args)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var code = await HostProgram.RunAsync(args, stdout, stderr, runner, interactive: false);
+        var code = await HostProgram.RunAsync(args, stdout, stderr, runner, interactive: false, progressAfter: progressAfter);
         return (code, stdout.ToString(), stderr.ToString());
     }
 
@@ -69,15 +72,21 @@ public sealed class HostProgramTests : IDisposable
             "run", "bogus");
 
     [Theory]
-    [InlineData("x", "--sample: \"x\" is not a duration")]
-    [InlineData("10", "--sample: \"10\" is not a duration")]
+    [InlineData("x", "--sample: \"x\" is not a duration (a number and ms, s or min, such as 100ms)")]
+    [InlineData("10", "--sample: 10: a duration needs a unit: 10ms, 10s")]
     [InlineData("0ms", "--sample: \"0ms\" must be positive")]
     public async Task A_bad_sample_exits_2(string sample, string message) =>
         await AssertUsageError(message, "run", "default", "--sample", sample);
 
     [Theory]
     [InlineData("Unknown command 'frob'.", "frob")]
-    [InlineData("Unknown option 'bogus'.", "run", "default", "--bogus")]
+    [InlineData("unknown option --bogus for run; it takes --out, --sample, --seed, --log-level, --quiet, --costs", "run", "default", "--bogus")]
+    [InlineData("unknown option --smaple for run; did you mean --sample?", "run", "default", "--smaple", "10ms")]
+    [InlineData("unknown option --node for fleet; did you mean --nodes?", "fleet", "f.json", "--node", "2")]
+    [InlineData("--seed: \"abc\" is not a whole number; give one such as --seed 42", "run", "default", "--seed", "abc")]
+    [InlineData("--seed: \"1.5\" is not a whole number; give one such as --seed 42", "run", "default", "--seed=1.5")]
+    [InlineData("--seed: 9999999999 is out of range (-2147483648 to 2147483647)", "run", "default", "--seed", "9999999999")]
+    [InlineData("--nodes: \"two\" is not a whole number; give one such as --nodes 42", "sweep", "default", "--nodes", "two")]
     [InlineData("Command 'run' is missing required argument 'SCENARIO'.", "run")]
     [InlineData("--out: needs a value", "run", "default", "--out")]
     public async Task Command_line_mistakes_exit_2(string message, params string[] args) =>
@@ -171,20 +180,23 @@ public sealed class HostProgramTests : IDisposable
     }
 
     [Fact]
-    public async Task A_run_writes_the_files_reports_progress_and_prints_a_summary()
+    public async Task A_run_writes_the_files_reports_progress_on_stderr_and_prints_a_summary()
     {
         var outDir = Path.Combine(_dir, "results");
         var (code, output, err) = await Run((scenario, options, _) =>
         {
             for (var i = 1; i <= 20; i++) options.Progress?.Report(i / 20.0 * 0.95);
             return Task.FromResult(FakeRuns.Result(scenario.Name));
-        }, "run", "qemu-1g-free512", "--out", outDir, "--sample", "250ms");
+        }, TimeSpan.Zero, "run", "qemu-1g-free512", "--out", outDir, "--sample", "250ms");
 
         Assert.True(code == 0, err);
-        Assert.Empty(err);
-        var progress = output.Split(Environment.NewLine).Where(l => l.StartsWith("progress: ", StringComparison.Ordinal)).ToArray();
-        Assert.Equal(Enumerable.Range(1, 10).Select(i => $"progress: {i * 10}%"), progress);
-        foreach (var label in new[] { "report calls", "failed reports", "bytes reported", "passes", "host-resident start",
+        // Each tenth once, with the run's guest-seconds done (a run of one guest: its virtual seconds).
+        var lines = err.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => $"progress: {i * 10}%"), lines.Select(l => l.Split(' ')[..2]).Select(w => string.Join(' ', w)));
+        Assert.Matches(@"^progress: 10% \([\d.,]+ of 40 guest-seconds, [\d,]+ per second, \d+ s left\)$", lines[0]);
+        Assert.Matches(@"^progress: 100% \(40 of 40 guest-seconds, [\d,]+ per second\)$", lines[^1]);
+        Assert.DoesNotContain("progress", output);
+        foreach (var label in new[] { "report calls", "failed reports", "reported in total", "passes", "host-resident start",
                      "host-resident peak", "host-resident end", "virtual seconds", "wall seconds", "written" })
             Assert.Contains(label, output);
         Assert.Contains(Path.Combine(outDir, "report.json"), output);
@@ -205,5 +217,57 @@ public sealed class HostProgramTests : IDisposable
             "run", path, "--out", Path.Combine(_dir, "o"));
         Assert.True(code == 0, err);
         Assert.Equal(new StopStep(TimeSpan.FromSeconds(35)), seen!.Workload[^1]);
+    }
+
+    [Fact]
+    public async Task A_run_shorter_than_the_progress_delay_prints_no_progress()
+    {
+        var (code, output, err) = await Run((scenario, options, _) =>
+        {
+            for (var i = 1; i <= 10; i++) options.Progress?.Report(i / 10.0);
+            return Task.FromResult(FakeRuns.Result(scenario.Name));
+        }, TimeSpan.FromSeconds(30), "run", "default", "--out", Path.Combine(_dir, "quick"));
+        Assert.True(code == 0, err);
+        Assert.Empty(err);
+        Assert.DoesNotContain("progress", output);
+    }
+
+    [Fact]
+    public async Task A_run_that_outlasts_the_delay_starts_its_progress_where_it_is()
+    {
+        var (code, _, err) = await Run(async (scenario, options, _) =>
+        {
+            options.Progress?.Report(0.35);
+            await Task.Delay(TimeSpan.FromMilliseconds(400));
+            options.Progress?.Report(0.5);
+            return FakeRuns.Result(scenario.Name);
+        }, TimeSpan.FromMilliseconds(100), "run", "default", "--out", Path.Combine(_dir, "slow"));
+        Assert.True(code == 0, err);
+        Assert.Equal(["progress: 30%", "progress: 50%", "progress: 100%"],
+            err.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries).Select(l => l[..l.IndexOf(" (", StringComparison.Ordinal)]));
+    }
+
+    [Fact]
+    public async Task The_summary_says_reported_memory_is_a_total_that_can_count_memory_twice()
+    {
+        var (code, output, err) = await Run((scenario, _, _) => Task.FromResult(FakeRuns.Result(scenario.Name)),
+            "run", "default", "--out", Path.Combine(_dir, "total"));
+        Assert.True(code == 0, err);
+        var line = Assert.Single(output.Split(Environment.NewLine), l => l.StartsWith("reported in total", StringComparison.Ordinal));
+        Assert.EndsWith("  128.0 MiB (134217728 bytes); the same memory may be reported more than once", line);
+    }
+
+    [Fact]
+    public async Task Run_help_names_every_file_a_run_writes()
+    {
+        var (code, output, err) = await Run(MustNotRun, "run", "--help");
+        Assert.True(code == 0, err);
+        var description = output[..output.IndexOf("USAGE", StringComparison.Ordinal)];
+        var outOption = output[output.IndexOf("--out <DIR>", StringComparison.Ordinal)..output.IndexOf("--sample <DURATION>", StringComparison.Ordinal)];
+        foreach (var file in new[] { "report.json", "timeline.csv", "timeline.png", "report.html" })
+        {
+            Assert.Contains(file, description);
+            Assert.Contains(file, outOption);
+        }
     }
 }

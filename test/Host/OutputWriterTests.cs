@@ -11,11 +11,11 @@ public class OutputWriterTests
     private static string[] Names(JsonElement o) => o.EnumerateObject().Select(p => p.Name).ToArray();
 
     [Fact]
-    public void Report_json_has_the_contract_field_names_in_order()
+    public void Report_json_has_the_contract_field_names_with_the_summary_first()
     {
         using var doc = JsonDocument.Parse(ReportJsonWriter.ToJson(FakeRuns.Result()));
         var root = doc.RootElement;
-        Assert.Equal(["scenario", "seed", "settings", "reports", "passes", "timeline", "shortfalls", "warnings", "summary", "cost"], Names(root));
+        Assert.Equal(["scenario", "seed", "summary", "settings", "reports", "passes", "timeline", "shortfalls", "warnings", "cost"], Names(root));
         Assert.Equal("1 GiB guest frees 512 MiB", root.GetProperty("scenario").GetString());
         Assert.Equal(1, root.GetProperty("seed").GetInt32());
         Assert.Equal(["reportingOrder", "delaySeconds", "capacity"], Names(root.GetProperty("settings")));

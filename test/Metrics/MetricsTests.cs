@@ -2,6 +2,7 @@ using Akka.Actor;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using PageReportingActors.Memory;
 using PageReportingActors.Messages;
+using PageReportingActors.Reporting;
 using PageReportingActors.Tests.Actors;
 using Xunit;
 using Xunit.Abstractions;

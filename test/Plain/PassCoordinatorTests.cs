@@ -28,7 +28,7 @@ public class PassCoordinatorTests
     private static (C.State State, C.ReportToDevice Report) BatchOut()
     {
         var (state, _) = Step(Attached(), new C.PassTimerFired(), 2);
-        var (out1, actions) = Step(state, new C.ZoneStepped("zone-a", 1, "A", 1, Batch, false, ZoneStepEnd.None, false), 2);
+        var (out1, actions) = Step(state, new C.ZoneStepped("zone-a", 1, "A", 1, Batch, false, WalkEnd.None, false), 2);
         return (out1, Assert.Single(actions.OfType<C.ReportToDevice>()));
     }
 
@@ -36,18 +36,18 @@ public class PassCoordinatorTests
     public void R6_notification_without_a_device_does_nothing_and_with_one_arms_one_timer()
     {
         var (idle, none) = Step(Fresh(), new C.Notified());
-        Assert.Equal(ReporterPhase.Idle, idle.Phase);
+        Assert.Equal(ReporterState.Idle, idle.Phase);
         Assert.Empty(none);
 
         // R18: the attach itself requests the first pass.
         var (requested, attach) = Step(Fresh(), new C.Attach("device", 7, "registry"));
-        Assert.Equal(ReporterPhase.Requested, requested.Phase);
+        Assert.Equal(ReporterState.Requested, requested.Phase);
         Assert.Equal(7, requested.ReportingOrder);
         Assert.Single(attach.OfType<C.ArmPassTimer>());
         Assert.Equal(new C.AnswerAttached("registry", "device"), Assert.Single(attach.OfType<C.AnswerAttached>()));
 
         var (still, again) = Step(requested, new C.Notified());
-        Assert.Equal(ReporterPhase.Requested, still.Phase);
+        Assert.Equal(ReporterState.Requested, still.Phase);
         Assert.Empty(again);
     }
 
@@ -55,7 +55,7 @@ public class PassCoordinatorTests
     public void R7_R16_the_pass_walks_zone_A_and_hands_its_batch_to_the_device_with_a_report_timer()
     {
         var (active, start) = Step(Attached(), new C.PassTimerFired(), 2);
-        Assert.Equal(ReporterPhase.Active, active.Phase);
+        Assert.Equal(ReporterState.Active, active.Phase);
         Assert.Equal(new C.PublishPassStarted(1, T0.AddSeconds(2)), start.OfType<C.PublishPassStarted>().Single());
         Assert.Equal(new C.BeginZoneWalk("zone-a", 1, 9, 32), start.OfType<C.BeginZoneWalk>().Single());
         Assert.Equal(0, active.AwaitingZoneBatch);
@@ -74,13 +74,13 @@ public class PassCoordinatorTests
         Assert.False(Assert.Single(fail.OfType<C.CompleteZoneReport>()).Success);
         Assert.False(Assert.Single(fail.OfType<C.PublishReportFinished>()).Success);
 
-        var (idle, end) = Step(draining, new C.ZoneStepped("zone-a", 1, "A", 1, null, false, ZoneStepEnd.ReportFailed, false), 3);
+        var (idle, end) = Step(draining, new C.ZoneStepped("zone-a", 1, "A", 1, null, false, WalkEnd.ReportFailed, false), 3);
         Assert.Empty(end.OfType<C.BeginZoneWalk>());
         var finished = Assert.Single(end.OfType<C.PublishPassFinished>());
         Assert.True(finished.Failed);
         Assert.False(finished.RequestedAgain);
         Assert.Equal(["A"], finished.Zones);
-        Assert.Equal(ReporterPhase.Idle, idle.Phase);
+        Assert.Equal(ReporterState.Idle, idle.Phase);
         Assert.Equal((1, 1, 1, 0L), (idle.Passes, idle.Reports, idle.FailedReports, idle.ReportedBytes));
     }
 
@@ -92,12 +92,12 @@ public class PassCoordinatorTests
         Assert.True(state.RequestedDuringPass);
         (state, var ok) = Step(state, new C.DeviceAnswered("device", 1, true, 0, null), 3);
         Assert.True(Assert.Single(ok.OfType<C.CompleteZoneReport>()).Success);
-        (state, _) = Step(state, new C.ZoneStepped("zone-a", 1, "A", 1, null, false, ZoneStepEnd.Completed, false), 3);
-        (state, var end) = Step(state, new C.ZoneStepped("zone-b", 1, "B", 0, null, false, ZoneStepEnd.GateClosed, false), 3);
+        (state, _) = Step(state, new C.ZoneStepped("zone-a", 1, "A", 1, null, false, WalkEnd.Completed, false), 3);
+        (state, var end) = Step(state, new C.ZoneStepped("zone-b", 1, "B", 0, null, false, WalkEnd.GateClosed, false), 3);
         var finished = Assert.Single(end.OfType<C.PublishPassFinished>());
         Assert.Equal((false, true, 1, 8L << 20), (finished.Failed, finished.RequestedAgain, finished.Reports, finished.ReportedBytes));
         Assert.Equal(["A", "B"], finished.Zones);
-        Assert.Equal(ReporterPhase.Requested, state.Phase);
+        Assert.Equal(ReporterState.Requested, state.Phase);
         Assert.Single(end.OfType<C.ArmPassTimer>());
     }
 
@@ -108,12 +108,12 @@ public class PassCoordinatorTests
         (state, var detach) = Step(state, new C.Detach("device", "registry"), 2.5);
         Assert.Empty(detach);
         (state, _) = Step(state, new C.DeviceAnswered("device", 1, true, 0, null), 3);
-        (state, var end) = Step(state, new C.ZoneStepped("zone-a", 1, "A", 1, null, false, ZoneStepEnd.ReportFailed, false), 3);
+        (state, var end) = Step(state, new C.ZoneStepped("zone-a", 1, "A", 1, null, false, WalkEnd.ReportFailed, false), 3);
         Assert.IsType<C.PublishPassFinished>(end[^3]);
         Assert.Equal(new C.Unwatch("device"), end[^2]);
         Assert.Equal(new C.AnswerDetached("registry", "device"), end[^1]);
         Assert.Null(state.Device);
-        Assert.Equal(ReporterPhase.Idle, state.Phase);
+        Assert.Equal(ReporterState.Idle, state.Phase);
     }
 
     [Fact]
@@ -134,7 +134,7 @@ public class PassCoordinatorTests
         // A scatterlist of its own, so rewriting it does not touch the shared one.
         var lent = Scatterlist.FromBlocks([new Block(1024, 10), new Block(2048, 10)]);
         var (state, _) = Step(Attached(), new C.PassTimerFired(), 2);
-        (state, var actions) = Step(state, new C.ZoneStepped("zone-a", 1, "A", 1, lent, false, ZoneStepEnd.None, false), 2);
+        (state, var actions) = Step(state, new C.ZoneStepped("zone-a", 1, "A", 1, lent, false, WalkEnd.None, false), 2);
         var atDevice = Assert.Single(actions.OfType<C.ReportToDevice>()).Pages;
 
         // A handler that writes into the array behind the scatterlist it was lent.
@@ -158,6 +158,6 @@ public class PassCoordinatorTests
         Assert.Equal(new C.AbandonZoneWalk("zone-a", 1), Assert.Single(actions.OfType<C.AbandonZoneWalk>()));
         Assert.True(Assert.Single(actions.OfType<C.PublishPassFinished>()).Failed);
         Assert.Empty(actions.OfType<C.BeginZoneWalk>());
-        Assert.Equal(ReporterPhase.Idle, state.Phase);
+        Assert.Equal(ReporterState.Idle, state.Phase);
     }
 }

@@ -2,6 +2,7 @@ using Akka.Actor;
 using PageReportingActors.Devices;
 using PageReportingActors.Memory;
 using PageReportingActors.Messages;
+using PageReportingActors.Reporting;
 using PageReportingActors.Tests.Actors;
 using PageReportingActors.Tests.Faults;
 using Xunit;
@@ -22,7 +23,7 @@ public class EmbeddingAttackTests(ITestOutputHelper output) : FaultTestBase(outp
         var handler = new InstantHandler();
         var device = DeviceActor(handler);
         var first = StartGuest([Zone64M], Cap4);
-        var second = await PageReporting.StartWithFaultsAsync(Sys, [Zone64M], Cap4, "second");
+        var second = await FaultyGuests.StartAsync(Sys, [Zone64M], Cap4, "second");
         var events = EventsProbe();
         Register(first, device);
         Register(second, device);

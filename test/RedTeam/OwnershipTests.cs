@@ -2,6 +2,7 @@ using Akka.Actor;
 using PageReportingActors.Allocator;
 using PageReportingActors.Memory;
 using PageReportingActors.Messages;
+using PageReportingActors.Reporting;
 using PageReportingActors.Tests.Actors;
 using PageReportingActors.Tests.Faults;
 using Xunit;

@@ -6,6 +6,7 @@ using PageReportingActors.Allocator;
 using PageReportingActors.Devices;
 using PageReportingActors.Memory;
 using PageReportingActors.Messages;
+using PageReportingActors.Reporting;
 using PageReportingActors.Tests.Faults;
 using Xunit;
 using Xunit.Abstractions;
@@ -126,7 +127,7 @@ public class RedTeamFuzzTests(ITestOutputHelper output) : FaultTestBase(output, 
         var specs = new[] { SmallZone("A", pages: 16384, allocatedPages: 1024), SmallZone("B", startPfn: 16384, pages: 16384, allocatedPages: 2048) };
         var areas = PageReporting.CreateAreas(specs);
         var started = new TaskCompletionSource<PageReportingGuest>();
-        Sys.ActorOf(PageReportingGuardianActor.PropsWithFaults(areas, Cap4, started), name);
+        Sys.ActorOf(FaultyGuests.GuardianProps(areas, Cap4, started), name);
         var guest = started.Task.GetAwaiter().GetResult();
         var run = new Run
         {
@@ -148,7 +149,7 @@ public class RedTeamFuzzTests(ITestOutputHelper output) : FaultTestBase(output, 
     {
         var handler = new FuzzHandler(new Random(run.Random.Next()), b => IsHeld(run, b));
         run.Handlers.Add(handler);
-        run.Device = Sys.ActorOf(PageReporting.DevicePropsWithFaults(handler, TimeSpan.FromSeconds(10)));
+        run.Device = Sys.ActorOf(FaultyGuests.DeviceProps(handler, TimeSpan.FromSeconds(10)));
         run.DeviceLosesNextReport = false;
         var answer = AskRegistry(run, new RegisterDevice(run.Device, run.Random.Next(3) == 0 ? run.Random.Next(-2, 13) : null));
         Assert.True(answer is DeviceRegistered or RegistrationRejected, $"register answered {answer}");
@@ -361,7 +362,7 @@ public class RedTeamFuzzTests(ITestOutputHelper output) : FaultTestBase(output, 
             6 => (run.Guest.Reporter, new DetachDevice(run.Device ?? stranger.Ref)),
             7 => (run.Guest.Reporter, new ChangeReportingOrder(r.Next(11))),
             8 => (run.Guest.Reporter, new ReportCompleted(r.NextInt64(0, 20), true, 0, null)),
-            9 => (run.Guest.Reporter, new ZoneWalkStep(pass, "A", r.NextInt64(0, 10), r.Next(2) == 0 ? blocks : null, false, (ZoneWalkEnd)r.Next(5), true, 0)),
+            9 => (run.Guest.Reporter, new ZoneWalkStep(pass, "A", r.NextInt64(0, 10), r.Next(2) == 0 ? blocks : null, false, (WalkEnd)r.Next(5), true, 0)),
             10 => (run.Guest.Reporter, new RequestReporting("A")),
             11 => (run.Guest.Registry, new DeviceDetached(run.Device ?? stranger.Ref)),
             12 => (run.Device ?? zone, new ReportPages(r.NextInt64(0, 20), HeldScatterlist(run) ?? blocks)),

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using PageReportingActors.Memory;
 using PageReportingActors.Messages;
+using PageReportingActors.Reporting;
 using PageReportingActors.Tests.Faults;
 using Xunit;
 using Xunit.Abstractions;
@@ -30,7 +31,7 @@ public class RejectedDrainTests(ITestOutputHelper output) : FaultTestBase(output
 
         var begin = zone.ExpectMsg<BeginZoneWalk>();
         var batch = Scatterlist.FromBlocks([new Block(0, 10), new Block(1024, 10), new Block(2048, 10), new Block(3072, 10)]);
-        zone.Reply(new ZoneWalkStep(begin.PassId, "Z", 1, batch, false, ZoneWalkEnd.None, false, 0));
+        zone.Reply(ZoneWalkStep.ToReport(begin.PassId, "Z", 1, batch, isLeftover: false, requestAnotherPass: false, flaggedLastBatch: 0));
         var report = device.ExpectMsg<ReportPages>();
         Assert.Equal(batch, report.Pages);
         device.Reply(ReportCompleted.Ok(report.ReportId));

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text;
 using PageReportingActors.Host.Cli;
+using PageReportingActors.Host.Replay;
 using PageReportingActors.Replay;
 using Xunit;
 

@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using PageReportingActors.Allocator;
+using PageReportingActors.Host.Replay;
 using PageReportingActors.Memory;
 using PageReportingActors.Replay;
 using Xunit;

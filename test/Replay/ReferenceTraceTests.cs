@@ -1,3 +1,4 @@
+using PageReportingActors.Host.Replay;
 using PageReportingActors.Replay;
 using Xunit;
 using Xunit.Abstractions;

@@ -14,7 +14,7 @@ public sealed class ReplayCommandTests : IDisposable
 {
     // One zone of 36,864 pages: the first 4,096 in use, then 32 free blocks of order 10, all of
     // which the first pass (2 s after registering at 0 s) lends to the device in one report for 1 s.
-    private const string Guest = """
+    internal const string Guest = """
         {
           "name": "small traced guest",
           "guest": { "kernel": "6.12", "cpus": 2, "zones": [

@@ -1,4 +1,5 @@
 using PageReportingActors.Allocator;
+using PageReportingActors.Host.Replay;
 using PageReportingActors.Memory;
 using PageReportingActors.Replay;
 using Xunit;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using PageReportingActors.Allocator;
+using PageReportingActors.Host.Replay;
 using PageReportingActors.Memory;
 using PageReportingActors.Replay;
 

@@ -18,6 +18,7 @@ public readonly record struct PerCpuTick(bool MoreToDo, int HighestMergedOrder);
 internal sealed class PerCpuLists
 {
     public const int TrackedTypes = 3;
+    /// <summary>PAGE_ALLOC_COSTLY_ORDER: the lists keep orders up to this one, and the THP order.</summary>
     public const int CostlyOrder = 3;
     public const int LowOrderLists = TrackedTypes * (CostlyOrder + 1);
     public const int ListCount = LowOrderLists + 2;
@@ -48,6 +49,7 @@ internal sealed class PerCpuLists
         High = sizing.High;
     }
 
+    /// <summary>Whether a free of <paramref name="order"/> goes to a per-CPU list (the buddy lists otherwise).</summary>
     public static bool Keeps(int order) => order <= CostlyOrder || order == PageblockOrder;
 
     public static int IndexOf(int order, Migratetype type) =>

@@ -26,7 +26,7 @@ public sealed partial class ZoneFreeArea
     /// <summary>The blocks on one list, head first.</summary>
     public IEnumerable<long> ListBlocks(int order, Migratetype type)
     {
-        for (var p = ListHead(order, type); p != NoPage; p = NextOnList(p))
+        for (var p = ListHead(order, type); p != NoPage; p = NextOnList(p, order))
             yield return p;
     }
 
@@ -80,7 +80,7 @@ public sealed partial class ZoneFreeArea
                 {
                     if (!IsFreeBlock(p, order)) return $"I3: list ({order}, {(Migratetype)t}) holds pfn {p}, which is not a free block of that order";
                     if (ListTypeOf(p) != (Migratetype)t) return $"list ({order}, {(Migratetype)t}) holds pfn {p}, which belongs on the {ListTypeOf(p)} list";
-                    var back = _prev[p - StartPfn];
+                    var back = _links.Prev((int)(p - StartPfn), order);
                     if (prev != (back == NoPage ? NoPage : StartPfn + back))
                         return $"list ({order}, {(Migratetype)t}) has a broken back link at pfn {p}";
                     prev = p;

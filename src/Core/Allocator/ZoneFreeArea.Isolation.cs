@@ -16,9 +16,9 @@ public sealed partial class ZoneFreeArea
     }
 
     /// <summary>The block after <paramref name="pfn"/> on its list, or -1.</summary>
-    internal long NextOnList(long pfn)
+    internal long NextOnList(long pfn, int order)
     {
-        var next = _next[pfn - StartPfn];
+        var next = _links.Next((int)(pfn - StartPfn), order);
         return next == NoPage ? NoPage : StartPfn + next;
     }
 
@@ -49,12 +49,12 @@ public sealed partial class ZoneFreeArea
         var index = (int)(pfn - StartPfn);
         var oldHead = _heads[list];
         if (oldHead == index) return;
-        var newTail = _prev[index];
+        var newTail = _links.Prev(index, order);
         var oldTail = _tails[list];
-        _next[oldTail] = oldHead;
-        _prev[oldHead] = oldTail;
-        _next[newTail] = NoPage;
-        _prev[index] = NoPage;
+        _links.SetNext(oldTail, order, oldHead);
+        _links.SetPrev(oldHead, order, oldTail);
+        _links.SetNext(newTail, order, NoPage);
+        _links.SetPrev(index, order, NoPage);
         _heads[list] = index;
         _tails[list] = newTail;
     }

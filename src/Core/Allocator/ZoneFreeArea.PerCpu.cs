@@ -37,7 +37,7 @@ public sealed partial class ZoneFreeArea
     {
         if (!PerCpuLists.Keeps(order) || type > Migratetype.Reclaimable) yield break;
         var pcp = PerCpu(cpu);
-        for (var p = pcp.Heads[PerCpuLists.IndexOf(order, type)]; p != NoPage; p = _next[p])
+        for (var p = pcp.Heads[PerCpuLists.IndexOf(order, type)]; p != NoPage; p = _links.Next(p, order))
             yield return StartPfn + p;
     }
 
@@ -288,39 +288,41 @@ public sealed partial class ZoneFreeArea
     private void PushHead(PerCpuLists pcp, int index, long pfn)
     {
         var page = (int)(pfn - StartPfn);
+        var order = PerCpuLists.OrderOf(index);
         var head = pcp.Heads[index];
-        _prev[page] = NoPage;
-        _next[page] = head;
-        if (head == NoPage) pcp.Tails[index] = page; else _prev[head] = page;
+        _links.Set(page, order, head, NoPage);
+        if (head == NoPage) pcp.Tails[index] = page; else _links.SetPrev(head, order, page);
         pcp.Heads[index] = page;
     }
 
     private void PushTail(PerCpuLists pcp, int index, long pfn)
     {
         var page = (int)(pfn - StartPfn);
+        var order = PerCpuLists.OrderOf(index);
         var tail = pcp.Tails[index];
-        _next[page] = NoPage;
-        _prev[page] = tail;
-        if (tail == NoPage) pcp.Heads[index] = page; else _next[tail] = page;
+        _links.Set(page, order, NoPage, tail);
+        if (tail == NoPage) pcp.Heads[index] = page; else _links.SetNext(tail, order, page);
         pcp.Tails[index] = page;
     }
 
     private void RemoveHead(PerCpuLists pcp, int index)
     {
         var page = pcp.Heads[index];
-        var next = _next[page];
+        var order = PerCpuLists.OrderOf(index);
+        var next = _links.Next(page, order);
         pcp.Heads[index] = next;
-        if (next == NoPage) pcp.Tails[index] = NoPage; else _prev[next] = NoPage;
-        _next[page] = NoPage;
+        if (next == NoPage) pcp.Tails[index] = NoPage; else _links.SetPrev(next, order, NoPage);
+        _links.SetNext(page, order, NoPage);
     }
 
     private void RemoveTail(PerCpuLists pcp, int index)
     {
         var page = pcp.Tails[index];
-        var prev = _prev[page];
+        var order = PerCpuLists.OrderOf(index);
+        var prev = _links.Prev(page, order);
         pcp.Tails[index] = prev;
-        if (prev == NoPage) pcp.Heads[index] = NoPage; else _next[prev] = NoPage;
-        _prev[page] = NoPage;
+        if (prev == NoPage) pcp.Heads[index] = NoPage; else _links.SetNext(prev, order, NoPage);
+        _links.SetPrev(page, order, NoPage);
     }
 
     /// <summary>I1 for the per-CPU lists: every entry a per-CPU block of its list's order, counts matching. Returns the pages on the lists, or a violation.</summary>
@@ -336,12 +338,12 @@ public sealed partial class ZoneFreeArea
             {
                 var order = PerCpuLists.OrderOf(index);
                 long prev = NoPage, length = 0;
-                for (var p = pcp.Heads[index]; p != NoPage; p = _next[p])
+                for (var p = pcp.Heads[index]; p != NoPage; p = _links.Next(p, order))
                 {
                     var s = _state[p];
                     if (KindOf(s) != PageKind.PerCpu || (s & OrderMask) != order)
                         return (0, $"I1: cpu {cpu} list {index} holds pfn {StartPfn + p}, which is not a per-CPU block of order {order}");
-                    if (_prev[p] != prev) return (0, $"cpu {cpu} list {index} has a broken back link at pfn {StartPfn + p}");
+                    if (_links.Prev(p, order) != prev) return (0, $"cpu {cpu} list {index} has a broken back link at pfn {StartPfn + p}");
                     prev = p;
                     pages += 1L << order;
                     if (++length > Pages) return (0, $"cpu {cpu} list {index} has a cycle");

@@ -4,7 +4,7 @@ using static PageReportingActors.Memory.PageGeometry;
 namespace PageReportingActors.Allocator;
 
 /// <summary>A block as the zone holds it: where it starts, its order, what it is.</summary>
-public readonly record struct ZoneBlock(long Pfn, int Order, PageKind Kind, bool Reported)
+internal readonly record struct ZoneBlock(long Pfn, int Order, PageKind Kind, bool Reported)
 {
     /// <summary>Pages in the block: 2^Order.</summary>
     public long Pages => 1L << Order;
@@ -13,7 +13,7 @@ public readonly record struct ZoneBlock(long Pfn, int Order, PageKind Kind, bool
 }
 
 /// <summary>Why a claim of a pfn range was refused. A refused claim changes nothing.</summary>
-public enum ClaimRefusal
+internal enum ClaimRefusal
 {
     /// <summary>Not refused: the claim was made.</summary>
     None,
@@ -32,7 +32,7 @@ public enum ClaimRefusal
 public sealed partial class ZoneFreeArea
 {
     /// <summary>The block that holds <paramref name="pfn"/>.</summary>
-    public ZoneBlock BlockContaining(long pfn)
+    internal ZoneBlock BlockContaining(long pfn)
     {
         if (!Contains(pfn, 0)) throw new ArgumentOutOfRangeException(nameof(pfn), $"pfn {pfn} is outside zone {Name}");
         // Blocks are aligned and do not overlap, so the one holding pfn starts at pfn rounded
@@ -49,7 +49,7 @@ public sealed partial class ZoneFreeArea
     }
 
     /// <summary>Whether [pfn, pfn + 2^order) is an aligned block inside the zone.</summary>
-    public bool HoldsRange(long pfn, int order) =>
+    internal bool HoldsRange(long pfn, int order) =>
         IsValidOrder(order) && Contains(pfn, order) && (pfn & ((1L << order) - 1)) == 0;
 
     /// <summary>
@@ -58,7 +58,7 @@ public sealed partial class ZoneFreeArea
     /// allocated. Reserved pages stay reserved; every pageblock becomes Movable. Only before any
     /// block is lent to the device.
     /// </summary>
-    public void ResetLayout(Func<long, bool> isFree)
+    internal void ResetLayout(Func<long, bool> isFree)
     {
         ArgumentNullException.ThrowIfNull(isFree);
         if (IsolatedPages != 0) throw new InvalidOperationException($"zone {Name}: blocks are lent to the device");
@@ -106,7 +106,7 @@ public sealed partial class ZoneFreeArea
     /// allocated blocks around it; allocated blocks inside it become part of it. Refused, changing
     /// nothing, if any of it is isolated or reserved.
     /// </summary>
-    public ClaimRefusal Claim(long pfn, int order)
+    internal ClaimRefusal Claim(long pfn, int order)
     {
         if (!HoldsRange(pfn, order)) return ClaimRefusal.OutsideZone;
         var container = BlockContaining(pfn);
@@ -158,7 +158,7 @@ public sealed partial class ZoneFreeArea
     /// The blocks a claim of (pfn, order) splits off a holding block of <paramref name="fromOrder"/>:
     /// the buddies on the way down, largest first.
     /// </summary>
-    public static IEnumerable<Block> SplitOffBuddies(long pfn, int order, int fromOrder)
+    internal static IEnumerable<Block> SplitOffBuddies(long pfn, int order, int fromOrder)
     {
         for (var j = fromOrder - 1; j >= order; j--)
             yield return new Block((pfn & ~((1L << j) - 1)) ^ (1L << j), j);

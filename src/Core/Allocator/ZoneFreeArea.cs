@@ -53,8 +53,7 @@ public sealed partial class ZoneFreeArea
     private const byte ReportedBit = 0x80;
 
     private readonly byte[] _state;
-    private readonly int[] _next;
-    private readonly int[] _prev;
+    private readonly BlockLinks _links;
     private readonly int[] _heads = new int[ListCount];
     private readonly int[] _tails = new int[ListCount];
     private readonly long[] _listLengths = new long[ListCount];
@@ -80,8 +79,7 @@ public sealed partial class ZoneFreeArea
         Pages = spec.Pages;
         Watermarks = spec.Watermarks;
         _state = new byte[Pages];
-        _next = new int[Pages];
-        _prev = new int[Pages];
+        _links = new BlockLinks(Pages, OrderCount);
         Array.Fill(_heads, NoPage);
         Array.Fill(_tails, NoPage);
 
@@ -147,6 +145,9 @@ public sealed partial class ZoneFreeArea
     public long AllocatedPages { get; private set; }
     /// <summary>Pages the allocator does not manage.</summary>
     public long ReservedPages { get; }
+
+    /// <summary>Bytes the zone's list links take: what it costs beyond its byte of state per page.</summary>
+    internal long LinkBytes => _links.Bytes;
 
     /// <summary>Free blocks of <paramref name="order"/> over all migratetypes.</summary>
     public long NrFree(int order) => _nrFree[order];
@@ -407,23 +408,21 @@ public sealed partial class ZoneFreeArea
         var index = (int)(pfn - StartPfn);
         if (_heads[list] == NoPage)
         {
-            _next[index] = _prev[index] = NoPage;
+            _links.Set(index, order, NoPage, NoPage);
             _heads[list] = _tails[list] = index;
         }
         else if (toTail)
         {
             var tail = _tails[list];
-            _next[tail] = index;
-            _prev[index] = tail;
-            _next[index] = NoPage;
+            _links.SetNext(tail, order, index);
+            _links.Set(index, order, NoPage, tail);
             _tails[list] = index;
         }
         else
         {
             var head = _heads[list];
-            _prev[head] = index;
-            _next[index] = head;
-            _prev[index] = NoPage;
+            _links.SetPrev(head, order, index);
+            _links.Set(index, order, head, NoPage);
             _heads[list] = index;
         }
         _listLengths[list]++;
@@ -435,11 +434,11 @@ public sealed partial class ZoneFreeArea
     {
         var list = ListIndex(order, type);
         var index = (int)(pfn - StartPfn);
-        var prev = _prev[index];
-        var next = _next[index];
-        if (prev == NoPage) _heads[list] = next; else _next[prev] = next;
-        if (next == NoPage) _tails[list] = prev; else _prev[next] = prev;
-        _next[index] = _prev[index] = NoPage;
+        var prev = _links.Prev(index, order);
+        var next = _links.Next(index, order);
+        if (prev == NoPage) _heads[list] = next; else _links.SetNext(prev, order, next);
+        if (next == NoPage) _tails[list] = prev; else _links.SetPrev(next, order, prev);
+        _links.Set(index, order, NoPage, NoPage);
         _listLengths[list]--;
         _nrFree[order]--;
         if (_listTypeOverrides.Count != 0) _listTypeOverrides.Remove(index);

@@ -1,7 +1,7 @@
 namespace PageReportingActors.Replay;
 
 /// <summary>How a trace event contradicted the model's state. The event is applied as the truth all the same.</summary>
-public enum ReplayConflictKind
+internal enum ReplayConflictKind
 {
     /// <summary><c>mm_page_alloc_zone_locked</c> took from the buddy lists a block the model does not hold free there.</summary>
     TakenNotFree,
@@ -29,7 +29,7 @@ public enum ReplayConflictKind
 }
 
 /// <summary>One contradiction, kept as an example: the event and what the model held.</summary>
-public sealed record ReplayConflict(
+internal sealed record ReplayConflict(
     ReplayConflictKind Kind,
     TraceEventKind Event,
     long Line,

@@ -5,7 +5,7 @@ using static PageReportingActors.Memory.PageGeometry;
 namespace PageReportingActors.Replay;
 
 /// <summary>What applying one event did that the rest of the guest must hear of.</summary>
-public enum ReplayEffectKind : byte
+internal enum ReplayEffectKind : byte
 {
     /// <summary>Nothing outside the zone changed (a refill, a batched second trace, a free onto a per-CPU list).</summary>
     None,
@@ -20,7 +20,7 @@ public enum ReplayEffectKind : byte
 }
 
 /// <summary>The outcome of one event: which zone, and what the host must know.</summary>
-public readonly record struct ReplayEffect(ReplayEffectKind Kind, int Zone, Block Block)
+internal readonly record struct ReplayEffect(ReplayEffectKind Kind, int Zone, Block Block)
 {
     /// <summary>Whether this effect notifies the reporter (R5): a block that reached the buddy lists at <paramref name="reportingOrder"/> or above.</summary>
     public bool Notifies(int reportingOrder) => Kind == ReplayEffectKind.FreedToBuddy && Block.Order >= reportingOrder;
@@ -44,7 +44,7 @@ public readonly record struct ReplayEffect(ReplayEffectKind Kind, int Zone, Bloc
 /// order, until <see cref="ApplyDeferred"/> after the batch came back, so nothing is applied out
 /// of order and no page is lost or counted twice. Memory is fixed by the zones' size.
 /// </remarks>
-public sealed class ReplayEngine
+internal sealed class ReplayEngine
 {
     /// <summary>How many contradictions of each kind are kept as examples.</summary>
     public const int ExamplesPerKind = 5;
@@ -210,7 +210,7 @@ public sealed class ReplayEngine
                     Conflict(ReplayConflictKind.FreedWhileFree, e, Describe(range, owner));
                 else if (range != RangeState.Exact) Conflict(ReplayConflictKind.BlockMismatch, e, Describe(range, owner));
                 Take(z, e.Pfn, e.Order, range, container);
-                return Release(zi, z, e, toCpuList: z.HasCpuLists && KeepsOnCpuList(e.Order));
+                return Release(zi, z, e, toCpuList: z.HasCpuLists && PerCpuLists.Keeps(e.Order));
 
             case TraceEventKind.FreeBatched:
                 // The second trace of a batched free: the first already freed it.
@@ -218,7 +218,7 @@ public sealed class ReplayEngine
                     return new(ReplayEffectKind.None, zi, block);
                 Conflict(range == RangeState.Exact ? ReplayConflictKind.BatchedWithoutFree : ReplayConflictKind.BlockMismatch, e, Describe(range, owner));
                 Take(z, e.Pfn, e.Order, range, container);
-                return Release(zi, z, e, toCpuList: z.HasCpuLists && KeepsOnCpuList(e.Order));
+                return Release(zi, z, e, toCpuList: z.HasCpuLists && PerCpuLists.Keeps(e.Order));
 
             default: // PcpuDrain
                 if (range == RangeState.InsideFree)
@@ -260,7 +260,7 @@ public sealed class ReplayEngine
                 SetBlockType(z, e);
                 return Release(zi, z, e, toCpuList: false);
             default:
-                return Release(zi, z, e, toCpuList: z.HasCpuLists && KeepsOnCpuList(e.Order));
+                return Release(zi, z, e, toCpuList: z.HasCpuLists && PerCpuLists.Keeps(e.Order));
         }
     }
 
@@ -298,9 +298,6 @@ public sealed class ReplayEngine
             throw new InvalidOperationException($"zone {z.Area.Name}: free of pfn {e.Pfn} order {e.Order} refused ({freed.Rejection}) after it was claimed");
         return new(ReplayEffectKind.FreedToBuddy, zi, freed.Merged);
     }
-
-    /// <summary>The kernel keeps orders up to 3 (PAGE_ALLOC_COSTLY_ORDER) and the THP order on its per-CPU lists.</summary>
-    public static bool KeepsOnCpuList(int order) => order <= 3 || order == PageblockOrder;
 
     private enum RangeState { InsideFree, Exact, InsideAllocated, Mixed, Isolated, Reserved }
 

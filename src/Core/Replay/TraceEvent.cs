@@ -1,7 +1,7 @@
 namespace PageReportingActors.Replay;
 
 /// <summary>The five kmem events a replay understands, in the order report counts list them.</summary>
-public enum TraceEventKind : byte
+internal enum TraceEventKind : byte
 {
     /// <summary><c>mm_page_alloc</c>: a block handed to its user.</summary>
     Alloc,
@@ -19,7 +19,7 @@ public enum TraceEventKind : byte
 /// One kmem event of a trace. <see cref="Migratetype"/> is -1 where the event has none
 /// (<c>mm_page_free</c>, <c>mm_page_free_batched</c>).
 /// </summary>
-public readonly record struct TraceEvent(
+internal readonly record struct TraceEvent(
     TraceEventKind Kind,
     long TimestampNanos,
     int Cpu,

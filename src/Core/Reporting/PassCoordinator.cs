@@ -1,37 +1,10 @@
 using System.Collections.Immutable;
 using PageReportingActors.Memory;
-using PageReportingActors.Messages;
 
 namespace PageReportingActors.Reporting;
 
-/// <summary>The reporter's three states (R6).</summary>
-public enum ReporterPhase
-{
-    /// <summary>No pass is waiting or running.</summary>
-    Idle,
-    /// <summary>The pass timer is armed, or will be when the running pass ends.</summary>
-    Requested,
-    /// <summary>A pass is running.</summary>
-    Active,
-}
-
-/// <summary>How a zone's answer to a walk command ended the zone's walk.</summary>
-public enum ZoneStepEnd
-{
-    /// <summary>Not ended: the step carries a batch to report.</summary>
-    None,
-    /// <summary>Every list of the zone was visited.</summary>
-    Completed,
-    /// <summary>R7: the zone's free pages do not exceed the gate.</summary>
-    GateClosed,
-    /// <summary>R12: a report failed; the pass stops.</summary>
-    ReportFailed,
-    /// <summary>The walk was abandoned; its batch came back unflagged.</summary>
-    Abandoned,
-}
-
 /// <summary>Level of a log line the coordinator asks for.</summary>
-public enum PassLogLevel
+internal enum PassLogLevel
 {
     /// <summary>Detail for tracing a pass.</summary>
     Debug,
@@ -48,7 +21,7 @@ public enum PassLogLevel
 /// the zones' allocators. <typeparamref name="TRef"/> names zones, the device and whoever waits for an
 /// answer (an actor reference in the actor, any object in the runner).
 /// </summary>
-public static class PassCoordinator<TRef> where TRef : class
+internal static class PassCoordinator<TRef> where TRef : class
 {
     // ---------------------------------------------------------------- state
 
@@ -66,38 +39,50 @@ public static class PassCoordinator<TRef> where TRef : class
     /// <summary>A detach that waits for the running pass to end (R19).</summary>
     public sealed record PendingDetach(TRef Device, TRef ReplyTo);
 
-    /// <summary>Everything the reporter knows. Updated only by <see cref="Process"/>, with <c>with</c>.</summary>
-    public readonly record struct State(
-        IReadOnlyList<TRef> Zones,
-        IReadOnlyList<string> ZoneNames,
-        int Capacity,
-        TimeSpan ReportTimeout,
-        ReporterPhase Phase,
-        TRef? Device,
-        int ReportingOrder,
+    /// <summary>
+    /// Everything the reporter knows. Updated only by <see cref="Process"/>, with <c>with</c>; a new one
+    /// comes from <see cref="Initial"/>, and every field left out starts at its default (no pass, no device).
+    /// </summary>
+    public readonly record struct State
+    {
+        public State()
+        {
+        }
+
+        public required IReadOnlyList<TRef> Zones { get; init; }
+        public required IReadOnlyList<string> ZoneNames { get; init; }
+        public int Capacity { get; init; }
+        public TimeSpan ReportTimeout { get; init; }
+        public ReporterState Phase { get; init; } = ReporterState.Idle;
+        public TRef? Device { get; init; }
+        public int ReportingOrder { get; init; }
+
         // The pass in progress.
-        long PassId,
-        int ZoneIndex,
-        bool RequestedDuringPass,
-        DateTimeOffset PassStart,
-        int PassReports,
-        long PassReportedBytes,
-        int ZonesVisited,
+        public long PassId { get; init; }
+        public int ZoneIndex { get; init; }
+        public bool RequestedDuringPass { get; init; }
+        public DateTimeOffset PassStart { get; init; }
+        public int PassReports { get; init; }
+        public long PassReportedBytes { get; init; }
+        public int ZonesVisited { get; init; }
+
         // The walk command the current zone must answer: null when none is awaited (the batch is at the
         // device, or no pass runs); 0 for a begin, the batch id for a completion. Any other answer is
         // stray (late, or provoked in the reporter's name) and is ignored.
-        long? AwaitingZoneBatch,
-        long ReportId,
-        LentBatch? Lent,
-        PendingDetach? Detach,
+        public long? AwaitingZoneBatch { get; init; }
+        public long ReportId { get; init; }
+        public LentBatch? Lent { get; init; }
+        public PendingDetach? Detach { get; init; }
+
         // Zones that stopped: a pass skips them at once instead of waiting for an answer that cannot come.
-        ImmutableHashSet<int> GoneZones,
+        public ImmutableHashSet<int> GoneZones { get; init; } = ImmutableHashSet<int>.Empty;
+
         // Totals.
-        long Passes,
-        long Reports,
-        long FailedReports,
-        long ReportedBytes)
-    {
+        public long Passes { get; init; }
+        public long Reports { get; init; }
+        public long FailedReports { get; init; }
+        public long ReportedBytes { get; init; }
+
         /// <summary>Whether a device is attached.</summary>
         public bool DeviceAttached => Device is not null;
 
@@ -115,8 +100,14 @@ public static class PassCoordinator<TRef> where TRef : class
     public static State Initial(IReadOnlyList<TRef> zones, IReadOnlyList<string> zoneNames, int capacity, int reportingOrder, TimeSpan reportTimeout)
     {
         if (zones.Count != zoneNames.Count) throw new ArgumentException($"{zones.Count} zones but {zoneNames.Count} names", nameof(zoneNames));
-        return new State(zones, zoneNames, capacity, reportTimeout, ReporterPhase.Idle, null, reportingOrder,
-            0, 0, false, default, 0, 0, 0, null, 0, null, null, ImmutableHashSet<int>.Empty, 0, 0, 0, 0);
+        return new State
+        {
+            Zones = zones,
+            ZoneNames = zoneNames,
+            Capacity = capacity,
+            ReportingOrder = reportingOrder,
+            ReportTimeout = reportTimeout,
+        };
     }
 
     // ---------------------------------------------------------------- events
@@ -132,7 +123,7 @@ public static class PassCoordinator<TRef> where TRef : class
 
     /// <summary>A zone answered a walk command: a batch to report, or the end of its walk.</summary>
     public sealed record ZoneStepped(TRef From, long PassId, string Zone, long BatchId, Scatterlist? Batch, bool IsLeftover,
-        ZoneStepEnd End, bool RequestAnotherPass) : Event;
+        WalkEnd End, bool RequestAnotherPass) : Event;
 
     /// <summary>A zone refused a walk command; nothing changed there.</summary>
     public sealed record ZoneRejected(TRef From, long PassId, long BatchId, string Zone, string Reason) : Event;
@@ -246,7 +237,7 @@ public static class PassCoordinator<TRef> where TRef : class
         public State S = state;
         public readonly List<Action> Actions = [];
 
-        private bool Active => S.Phase == ReporterPhase.Active;
+        private bool Active => S.Phase == ReporterState.Active;
         private TRef CurrentZone => S.Zones[S.ZoneIndex];
 
         private void Do(Action action) => Actions.Add(action);
@@ -256,15 +247,15 @@ public static class PassCoordinator<TRef> where TRef : class
         {
             switch (S.Phase)
             {
-                case ReporterPhase.Idle when S.Device is not null: Request(); break;
+                case ReporterState.Idle when S.Device is not null: Request(); break;
                 // R6: a request during a pass only marks it; the pass re-arms the timer at its end.
-                case ReporterPhase.Active: S = S with { RequestedDuringPass = true }; break;
+                case ReporterState.Active: S = S with { RequestedDuringPass = true }; break;
             }
         }
 
         public void TimerFired()
         {
-            if (S.Phase == ReporterPhase.Requested) BeginPass();
+            if (S.Phase == ReporterState.Requested) BeginPass();
         }
 
         /// <summary>R6: Idle to Requested, one timer.</summary>
@@ -272,7 +263,7 @@ public static class PassCoordinator<TRef> where TRef : class
         private void Request()
         {
             Do(new ArmPassTimer());
-            S = S with { Phase = ReporterPhase.Requested };
+            S = S with { Phase = ReporterState.Requested };
         }
 
         // kernel: page_reporting_process (the work item that walks every zone)
@@ -280,12 +271,12 @@ public static class PassCoordinator<TRef> where TRef : class
         {
             if (S.Device is null)
             {
-                S = S with { Phase = ReporterPhase.Idle };
+                S = S with { Phase = ReporterState.Idle };
                 return;
             }
             S = S with
             {
-                Phase = ReporterPhase.Active,
+                Phase = ReporterState.Active,
                 PassId = S.PassId + 1,
                 ZoneIndex = 0,
                 RequestedDuringPass = false,
@@ -337,7 +328,7 @@ public static class PassCoordinator<TRef> where TRef : class
                 return;
             }
             var fromCurrentZone = step.PassId == S.PassId && step.From.Equals(CurrentZone);
-            if (step.End == ZoneStepEnd.Abandoned && fromCurrentZone)
+            if (step.End == WalkEnd.Abandoned && fromCurrentZone)
             {
                 // The zone stopped and returned its batch itself, unflagged: the report did not take effect,
                 // so the pass stops (R12). A late device answer will find nothing outstanding.
@@ -357,7 +348,7 @@ public static class PassCoordinator<TRef> where TRef : class
                 EndPass(failed: true);
                 return;
             }
-            if (!fromCurrentZone || S.AwaitingZoneBatch is null || step.End == ZoneStepEnd.Abandoned)
+            if (!fromCurrentZone || S.AwaitingZoneBatch is null || step.End == WalkEnd.Abandoned)
             {
                 Warn("Walk step of pass {PassId} from {Sender} ignored: not expected now", step.PassId, step.From);
                 return;
@@ -370,7 +361,7 @@ public static class PassCoordinator<TRef> where TRef : class
                 HandToDevice(step);
                 return;
             }
-            if (step.End == ZoneStepEnd.ReportFailed)
+            if (step.End == WalkEnd.ReportFailed)
             {
                 EndPass(failed: true);
                 return;
@@ -387,7 +378,7 @@ public static class PassCoordinator<TRef> where TRef : class
             if (S.Device is null)
             {
                 // The device went away between steps: the batch goes back unflagged and the pass ends.
-                Finish(success: false, ReportErrors.Gone, "no device is attached");
+                Finish(success: false, ReportErrorCodes.Gone, "no device is attached");
                 return;
             }
             Do(new ArmReportTimer(lent.ReportId));
@@ -414,7 +405,7 @@ public static class PassCoordinator<TRef> where TRef : class
         public void ReportTimedOut(ReportTimedOut m)
         {
             if (Active && S.Lent is not null && m.ReportId == S.ReportId)
-                Finish(success: false, ReportErrors.TimedOut, $"no answer within {S.ReportTimeout}");
+                Finish(success: false, ReportErrorCodes.TimedOut, $"no answer within {S.ReportTimeout}");
         }
 
         /// <summary>R11, R12: the report's outcome is counted, published, and the zone drains the batch.</summary>
@@ -427,8 +418,8 @@ public static class PassCoordinator<TRef> where TRef : class
             if (success)
             {
                 S = S with { ReportedBytes = S.ReportedBytes + bytes, PassReportedBytes = S.PassReportedBytes + bytes };
-                Do(new Log(PassLogLevel.Debug, "Reported {Entries} blocks ({Bytes} bytes) from {Zone}, report {ReportId}",
-                    [lent.Blocks.Length, bytes, lent.Zone, lent.ReportId]));
+                Do(new Log(PassLogLevel.Debug, "Reported {Entries} blocks ({Size}) from {Zone}, report {ReportId}",
+                    [lent.Blocks.Length, ByteSizes.Human(bytes), lent.Zone, lent.ReportId]));
             }
             else
             {
@@ -494,11 +485,13 @@ public static class PassCoordinator<TRef> where TRef : class
             S = S with { Passes = S.Passes + 1 };
             var requestAgain = S.RequestedDuringPass && S.Device is not null && S.Detach is null;
             var zones = S.VisitedZoneNames;
+            // The names as one string: Akka's default logger prints a list as its type name.
             Do(new Log(PassLogLevel.Info,
-                "Pass {PassId} done: {ZoneCount} zones visited, {Reports} reports, {Bytes} bytes reported in {Duration} ms; zones {Zones}, failed {Failed}, requested again {RequestedAgain}",
-                [S.PassId, zones.Count, S.PassReports, S.PassReportedBytes, (now - S.PassStart).TotalMilliseconds, zones, failed, requestAgain]));
+                "Pass {PassId} done: {ZoneCount} zones visited ({Zones}), {Reports} reports, {Size} reported in {Duration} ms; failed {Failed}, requested again {RequestedAgain}",
+                [S.PassId, zones.Count, string.Join(", ", zones), S.PassReports, ByteSizes.Human(S.PassReportedBytes),
+                    (now - S.PassStart).TotalMilliseconds, failed, requestAgain]));
             if (requestAgain) Request();
-            else S = S with { Phase = ReporterPhase.Idle };
+            else S = S with { Phase = ReporterState.Idle };
             Do(new PublishPassFinished(S.PassId, S.PassStart, now, zones, S.PassReports, S.PassReportedBytes, failed, requestAgain));
             if (S.Detach is { } detach)
             {
@@ -519,7 +512,7 @@ public static class PassCoordinator<TRef> where TRef : class
             Do(new Watch(m.Device));
             Do(new AnswerAttached(m.ReplyTo, m.Device));
             // R18: registration requests a first pass.
-            if (S.Phase == ReporterPhase.Idle) Request();
+            if (S.Phase == ReporterState.Idle) Request();
             else if (Active) S = S with { RequestedDuringPass = true };
         }
 
@@ -538,7 +531,7 @@ public static class PassCoordinator<TRef> where TRef : class
             }
             DropDevice();
             Do(new CancelPassTimer());
-            S = S with { Phase = ReporterPhase.Idle };
+            S = S with { Phase = ReporterState.Idle };
             Do(new AnswerDetached(m.ReplyTo, m.Device));
         }
 
@@ -554,11 +547,11 @@ public static class PassCoordinator<TRef> where TRef : class
             Warn("Device {Device} stopped; reporting stops until a device registers", m.Device);
             if (Active)
             {
-                if (S.Lent is not null) Finish(success: false, ReportErrors.Gone, "the device stopped");
+                if (S.Lent is not null) Finish(success: false, ReportErrorCodes.Gone, "the device stopped");
                 S = S with { Device = null };
                 return;
             }
-            S = S with { Device = null, Phase = ReporterPhase.Idle };
+            S = S with { Device = null, Phase = ReporterState.Idle };
             Do(new CancelPassTimer());
         }
 

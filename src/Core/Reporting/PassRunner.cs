@@ -1,6 +1,5 @@
 using PageReportingActors.Allocator;
 using PageReportingActors.Memory;
-using PageReportingActors.Messages;
 
 namespace PageReportingActors.Reporting;
 
@@ -95,7 +94,7 @@ public static class PassRunner
                     var zone = _state.Lent!.Zone;
                     var ok = _device(zone, report.Pages);
                     _events.Enqueue(new PassCoordinator<object>.DeviceAnswered(_deviceRef, report.ReportId, ok,
-                        ok ? 0 : ReportErrors.Invalid, ok ? null : "the device function answered false"));
+                        ok ? 0 : ReportErrorCodes.Invalid, ok ? null : "the device function answered false"));
                     break;
                 }
                 case PassCoordinator<object>.PublishReportFinished finished:
@@ -111,14 +110,8 @@ public static class PassRunner
         {
             var (walk, batchId) = _walks[zone];
             if (step.Kind == WalkStepKind.Report) _walks[zone] = (walk, ++batchId);
-            var end = step.Kind == WalkStepKind.Report ? ZoneStepEnd.None : step.End switch
-            {
-                WalkEnd.GateClosed => ZoneStepEnd.GateClosed,
-                WalkEnd.ReportFailed => ZoneStepEnd.ReportFailed,
-                _ => ZoneStepEnd.Completed,
-            };
             var batch = step.Kind == WalkStepKind.Report ? Scatterlist.FromBlocks(step.Batch) : null;
-            _events.Enqueue(new PassCoordinator<object>.ZoneStepped(zone, passId, zone.Name, batchId, batch, step.IsLeftover, end,
+            _events.Enqueue(new PassCoordinator<object>.ZoneStepped(zone, passId, zone.Name, batchId, batch, step.IsLeftover, step.End,
                 walk.RequestAnotherPass));
         }
     }

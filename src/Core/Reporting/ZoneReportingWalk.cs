@@ -13,18 +13,23 @@ public enum WalkStepKind
     Finished,
 }
 
-/// <summary>Why a walk finished.</summary>
+/// <summary>How a zone's walk ended: the walk's own steps, the zone's answers to the reporter and the pass logic all say it so.</summary>
 public enum WalkEnd
 {
+    /// <summary>Not ended: the step carries a batch to report.</summary>
+    None,
     /// <summary>Every list was visited.</summary>
     Completed,
     /// <summary>R7: the zone's free pages do not exceed <c>low + (capacity &lt;&lt; order)</c>.</summary>
     GateClosed,
     /// <summary>R12: a report failed; the pass stops.</summary>
     ReportFailed,
+    /// <summary>The walk was abandoned (the zone stopped, or the reporter gave up the walk); its batch came back unflagged.
+    /// The zone says it; a <see cref="ZoneReportingWalk"/> never ends so by itself.</summary>
+    Abandoned,
 }
 
-/// <summary>One step of a walk: a batch to report, or the end of the zone.</summary>
+/// <summary>One step of a walk: a batch to report (<c>End</c> is <see cref="WalkEnd.None"/>), or the end of the zone.</summary>
 public sealed record WalkStep(WalkStepKind Kind, IReadOnlyList<Block> Batch, bool IsLeftover, WalkEnd End)
 {
     /// <summary>The step that ends the zone's walk for <paramref name="end"/>.</summary>
@@ -158,7 +163,7 @@ public sealed class ZoneReportingWalk
         var page = _zone.ListHead(_order, type);
         while (page != -1)
         {
-            var next = _zone.NextOnList(page);
+            var next = _zone.NextOnList(page, _order);
             if (_zone.IsReported(page))
             {
                 // Only reported blocks left: skipping them one by one would change nothing, and
@@ -196,7 +201,7 @@ public sealed class ZoneReportingWalk
     {
         _awaitingReport = true;
         ReportsMade++;
-        return new WalkStep(WalkStepKind.Report, _batch.ToArray(), isLeftover, WalkEnd.Completed);
+        return new WalkStep(WalkStepKind.Report, _batch.ToArray(), isLeftover, WalkEnd.None);
     }
 
     private WalkStep Finish(WalkEnd end)

@@ -12,7 +12,7 @@ namespace PageReportingActors.Host.Cli;
 /// the virtual time it was logged at (blank for lines from outside a simulation, such as Akka's own
 /// start-up), then its level and message.
 /// </summary>
-public static class HostLogging
+internal static class HostLogging
 {
     public const string Template = "[{VirtualTime}] [{Level:u3}] {Message:lj}{NewLine}{Exception}";
 

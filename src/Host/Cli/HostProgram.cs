@@ -11,10 +11,10 @@ using Spectre.Console.Cli;
 namespace PageReportingActors.Host.Cli;
 
 /// <summary>Runs a scenario: the same signature as <see cref="ScenarioRunner.RunAsync"/>, so tests can stand in for it.</summary>
-public delegate Task<RunResult> ScenarioRun(Scenario scenario, RunOptions options, CancellationToken cancellationToken);
+internal delegate Task<RunResult> ScenarioRun(Scenario scenario, RunOptions options, CancellationToken cancellationToken);
 
 /// <summary>An argument the host cannot use: exit code 2, the message as the one line on stderr.</summary>
-public sealed class UsageException(string message) : Exception(message);
+internal sealed class UsageException(string message) : Exception(message);
 
 /// <summary>
 /// The host's command line: <c>run FILE.json|NAME [--out DIR] [--sample DURATION] [--seed N]</c>, <c>scenarios</c>,
@@ -22,7 +22,7 @@ public sealed class UsageException(string message) : Exception(message);
 /// or SIGTERM (the caller's token), 1 anything else;
 /// a failure prints one line on stderr and no stack trace.
 /// </summary>
-public static class HostProgram
+internal static class HostProgram
 {
     public const int ExitOk = 0;
     public const int ExitFailure = 1;
@@ -34,20 +34,25 @@ public static class HostProgram
     public const string InterruptedMessage = "stopped (SIGINT or SIGTERM) before the run ended; nothing written";
 
     /// <param name="runner">The simulation; <see cref="ScenarioRunner.RunAsync"/> unless a test supplies another.</param>
-    /// <param name="interactive">Whether stdout is a terminal (progress bar, table); detected when null.</param>
+    /// <param name="interactive">Whether stdout and stderr are terminals (progress bar, table); detected when null.</param>
+    /// <param name="progressAfter">Wall time a run takes before its progress shows; <see cref="RunProgress.DefaultAfter"/> when null.</param>
     public static async Task<int> RunAsync(
         string[] args,
         TextWriter stdout,
         TextWriter stderr,
         ScenarioRun? runner = null,
         bool? interactive = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        TimeSpan? progressAfter = null)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
         var isTerminal = interactive ?? (ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected);
-        var context = new HostContext(stdout, isTerminal, runner ?? ScenarioRunner.RunAsync, CreateConsole(stdout, isTerminal));
+        var errIsTerminal = interactive ?? (ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected);
+        var progress = new RunProgress(stderr, errIsTerminal ? CreateConsole(stderr, interactive: true) : null,
+            logsOnTerminal: isTerminal, progressAfter ?? RunProgress.DefaultAfter);
+        var context = new HostContext(stdout, isTerminal, runner ?? ScenarioRunner.RunAsync, CreateConsole(stdout, isTerminal), progress);
 
         var app = new CommandApp();
         app.Configure(config =>
@@ -60,20 +65,21 @@ public static class HostProgram
             // An unknown option is a mistake to report, not something to ignore.
             config.Settings.StrictParsing = true;
             config.AddAsyncDelegate<RunCommandSettings>("run", (_, settings, ct) => RunCommandAsync(context, settings, ct))
-                .WithDescription("Runs a scenario file or a built-in scenario and writes report.json, timeline.csv and timeline.png.")
+                .WithDescription("Runs a scenario file or a built-in scenario and writes report.json, timeline.csv, timeline.png and report.html.")
                 .WithExample("run", "default")
                 .WithExample("run", "my-scenario.json", "--out", "out/mine", "--sample", "250ms");
             config.AddDelegate<ScenariosCommandSettings>("scenarios", (_, settings, _) => Scenarios(context, settings))
                 .WithDescription("Lists the built-in scenarios; 'scenarios show NAME' prints one, to start a scenario file from.")
                 .WithExample("scenarios")
                 .WithExample("scenarios", "show", "default");
-            Fleet.FleetCommands.Register(config, context.Out, context.Console, context.Interactive);
-            Replay.ReplayCommand.Register(config, context.Out, context.Console, context.Interactive);
+            Fleet.FleetCommands.Register(config, context.Out, context.Console, context.Interactive, progress);
+            Replay.ReplayCommand.Register(config, context.Out, context.Console, context.Interactive, progress);
             Costs.CalibrateCommand.Register(config, context.Out);
         });
 
         try
         {
+            ArgumentCheck.Check(args, Commands);
             return await app.RunAsync(args.Length == 0 ? ["run", BuiltInScenarios.DefaultName] : args, cancellationToken)
                 .ConfigureAwait(false);
         }
@@ -87,6 +93,18 @@ public static class HostProgram
             return code;
         }
     }
+
+    /// <summary>Each command's settings, for <see cref="ArgumentCheck"/>.</summary>
+    private static readonly Dictionary<string, Type> Commands = new(StringComparer.Ordinal)
+    {
+        ["run"] = typeof(RunCommandSettings),
+        ["scenarios"] = typeof(ScenariosCommandSettings),
+        ["fleet"] = typeof(Fleet.FleetSettings),
+        ["fleet-node"] = typeof(Fleet.FleetNodeSettings),
+        ["sweep"] = typeof(Sweep.SweepSettings),
+        ["replay"] = typeof(Replay.ReplaySettings),
+        ["calibrate"] = typeof(Costs.CalibrateSettings),
+    };
 
     private static (int Code, string Message) Classify(Exception e)
     {
@@ -153,7 +171,7 @@ public static class HostProgram
     {
         // Everything that can be wrong with the arguments is found before the simulation starts.
         if (!Durations.TryParse(settings.Sample, out var sample))
-            throw new UsageException($"--sample: \"{settings.Sample}\" is not a duration");
+            throw new UsageException($"--sample: {Durations.Problem(settings.Sample)}");
         if (sample <= TimeSpan.Zero)
             throw new UsageException($"--sample: \"{settings.Sample}\" must be positive");
         ScenarioBounds.CheckDuration(sample, "--sample", ScenarioBounds.MinPeriod, ScenarioBounds.MaxTime);
@@ -215,44 +233,24 @@ public static class HostProgram
         throw new UsageException($"unknown scenario \"{argument}\"; known: {string.Join(", ", BuiltInScenarios.Names)}");
     }
 
-    private static async Task<RunResult> RunWithProgressAsync(HostContext context, Scenario scenario, RunOptions options, bool quiet, CancellationToken cancellationToken)
-    {
-        if (quiet) return await context.Runner(scenario, options, cancellationToken).ConfigureAwait(false);
-        if (!context.Interactive)
-        {
-            var plain = new PlainProgress(context.Out);
-            var result = await context.Runner(scenario, options with { Progress = plain }, cancellationToken).ConfigureAwait(false);
-            plain.Report(1.0);
-            return result;
-        }
+    private static Task<RunResult> RunWithProgressAsync(HostContext context, Scenario scenario, RunOptions options, bool quiet, CancellationToken cancellationToken) =>
+        quiet
+            ? context.Runner(scenario, options, cancellationToken)
+            : context.Progress.RunAsync("virtual time", progress => context.Runner(scenario, options with { Progress = progress }, cancellationToken),
+                ScenarioWorkload.StopTime(scenario).TotalSeconds);
 
-        RunResult? outcome = null;
-        await context.Console.Progress()
-            .AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-            .StartAsync(async ctx =>
-            {
-                using var logAboveBar = LiveConsoleLogSink.Attach(context.Console);
-                var task = ctx.AddTask("virtual time", maxValue: 1.0);
-                var progress = new CallbackProgress(v => task.Value = Math.Clamp(v, 0, 1));
-                outcome = await context.Runner(scenario, options with { Progress = progress }, cancellationToken).ConfigureAwait(false);
-                task.Value = 1.0;
-            }).ConfigureAwait(false);
-        return outcome!;
-    }
-
-    private sealed record HostContext(TextWriter Out, bool Interactive, ScenarioRun Runner, IAnsiConsole Console);
+    private sealed record HostContext(TextWriter Out, bool Interactive, ScenarioRun Runner, IAnsiConsole Console, RunProgress Progress);
 }
 
 /// <summary>Arguments of <c>run</c>.</summary>
-public sealed class RunCommandSettings : CommandSettings
+internal sealed class RunCommandSettings : CommandSettings
 {
     [CommandArgument(0, "<SCENARIO>")]
     [Description("A scenario file (FILE.json) or the name of a built-in scenario (see 'scenarios').")]
     public string Scenario { get; set; } = BuiltInScenarios.DefaultName;
 
     [CommandOption("--out <DIR>")]
-    [Description("Directory for report.json, timeline.csv and timeline.png.")]
+    [Description("Directory for report.json, timeline.csv, timeline.png and report.html.")]
     [DefaultValue("./out")]
     public string Out { get; set; } = "./out";
 
@@ -292,7 +290,7 @@ public sealed class RunCommandSettings : CommandSettings
 }
 
 /// <summary>Arguments of <c>scenarios</c>: nothing to list them, <c>show NAME</c> to print one.</summary>
-public sealed class ScenariosCommandSettings : CommandSettings
+internal sealed class ScenariosCommandSettings : CommandSettings
 {
     [CommandArgument(0, "[ACTION]")]
     [Description("show: print a built-in scenario's file.")]
@@ -301,31 +299,4 @@ public sealed class ScenariosCommandSettings : CommandSettings
     [CommandArgument(1, "[NAME]")]
     [Description("The built-in scenario to show.")]
     public string? Name { get; set; }
-}
-
-/// <summary>Reports synchronously on the caller's thread; <see cref="Progress{T}"/> would post late and out of order.</summary>
-internal sealed class CallbackProgress(Action<double> report) : IProgress<double>
-{
-    public void Report(double value) => report(value);
-}
-
-/// <summary>"progress: 40%" at every 10% of virtual time, for output that is not a terminal.</summary>
-internal sealed class PlainProgress(TextWriter writer) : IProgress<double>
-{
-    private readonly Lock _lock = new();
-    private int _tenths;
-
-    public void Report(double value)
-    {
-        if (double.IsNaN(value)) return;
-        var tenths = (int)Math.Floor(Math.Clamp(value, 0, 1) * 10 + 1e-9);
-        lock (_lock)
-        {
-            while (_tenths < tenths)
-            {
-                _tenths++;
-                writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"progress: {_tenths * 10}%"));
-            }
-        }
-    }
 }

@@ -10,7 +10,7 @@ namespace PageReportingActors.Host.Cli;
 /// writes them above the bar instead of over it. At other times this sink writes nothing and the
 /// plain console sink does the work (see <see cref="IsLive"/>).
 /// </summary>
-public sealed class LiveConsoleLogSink(ITextFormatter formatter) : ILogEventSink
+internal sealed class LiveConsoleLogSink(ITextFormatter formatter) : ILogEventSink
 {
     private static volatile IAnsiConsole? _live;
 

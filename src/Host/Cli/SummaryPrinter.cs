@@ -7,8 +7,10 @@ using Spectre.Console;
 namespace PageReportingActors.Host.Cli;
 
 /// <summary>Prints what a run did: a table on a terminal, aligned plain lines otherwise.</summary>
-public static class SummaryPrinter
+internal static class SummaryPrinter
 {
+    public const string SameMemoryAgain = "the same memory may be reported more than once";
+
     public static IReadOnlyList<(string Label, string Value)> Rows(RunResult result, OutputFiles files)
     {
         var s = result.Summary;
@@ -17,7 +19,8 @@ public static class SummaryPrinter
             ("scenario", $"{result.Scenario} (seed {result.Seed.ToString(CultureInfo.InvariantCulture)})"),
             ("report calls", Count(s.ReportCalls)),
             ("failed reports", Count(s.FailedReports)),
-            ("bytes reported", Bytes(s.ReportedBytes)),
+            // A free block is reported again after it was reused and freed, so this can exceed the guest's size.
+            ("reported in total", $"{Bytes(s.ReportedBytes)}; {SameMemoryAgain}"),
             ("passes", Count(s.Passes)),
             ("host-resident start", Bytes(s.HostResidentStartBytes)),
             ("host-resident peak", Bytes(s.HostResidentPeakBytes)),
@@ -51,11 +54,12 @@ public static class SummaryPrinter
     {
         var s = result.Summary;
         return string.Create(CultureInfo.InvariantCulture,
-            $"{result.Scenario}: {s.ReportCalls} reports ({s.FailedReports} failed) in {s.Passes} passes, {Sizes.Human(s.ReportedBytes)} reported, host-resident {Sizes.Human(s.HostResidentEndBytes)} at the end; wrote {string.Join(", ", files.All)}");
+            $"{result.Scenario}: {s.ReportCalls} reports ({s.FailedReports} failed) in {s.Passes} passes, {Sizes.Human(s.ReportedBytes)} reported in total ({SameMemoryAgain}), host-resident {Sizes.Human(s.HostResidentEndBytes)} at the end; wrote {string.Join(", ", files.All)}");
     }
 
     private static string Count(long n) => n.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>"615.2 MiB (645054464 bytes)": the size to read first, the exact count beside it.</summary>
     private static string Bytes(long bytes) =>
-        $"{bytes.ToString(CultureInfo.InvariantCulture)} ({Sizes.Human(bytes)})";
+        $"{Sizes.Human(bytes)} ({bytes.ToString(CultureInfo.InvariantCulture)} bytes)";
 }

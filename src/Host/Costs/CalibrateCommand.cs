@@ -8,7 +8,7 @@ using Spectre.Console.Cli;
 namespace PageReportingActors.Host.Costs;
 
 /// <summary><c>calibrate [--out DIR] [--seconds S]</c>: measures this machine's unit costs and writes DIR/costs.json.</summary>
-public static class CalibrateCommand
+internal static class CalibrateCommand
 {
     public const double MaxSeconds = 600;
 
@@ -70,7 +70,7 @@ public static class CalibrateCommand
 }
 
 /// <summary>Arguments of <c>calibrate</c>.</summary>
-public sealed class CalibrateSettings : CommandSettings
+internal sealed class CalibrateSettings : CommandSettings
 {
     [CommandOption("--out <DIR>")]
     [Description("Directory for costs.json.")]

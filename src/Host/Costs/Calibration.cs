@@ -4,7 +4,7 @@ using PageReportingActors.Hypervisor;
 namespace PageReportingActors.Host.Costs;
 
 /// <summary>What <c>calibrate</c> found: the figures and their spread, and what it could not measure and why.</summary>
-public sealed record CalibrationResult(CostsFileContent Content, IReadOnlyList<string> Notes, TimeSpan Elapsed, string? ThpMode);
+internal sealed record CalibrationResult(CostsFileContent Content, IReadOnlyList<string> Notes, TimeSpan Elapsed, string? ThpMode);
 
 /// <summary>
 /// Measures this machine's unit costs with its own memory: mmap a region, write it (one fault per
@@ -12,7 +12,7 @@ public sealed record CalibrationResult(CostsFileContent Content, IReadOnlyList<s
 /// of the samples is within a quarter of the median or the time is up. Each sample is one batch
 /// of operations divided by its count, so the clock's resolution is no part of the figure.
 /// </summary>
-public static class Calibration
+internal static class Calibration
 {
     /// <summary>Pages per 4 KiB batch: 8 MiB, big enough that one batch takes milliseconds.</summary>
     private const int PagesPerBatch = 2048;

@@ -1,7 +1,7 @@
 namespace PageReportingActors.Host.Costs;
 
 /// <summary>How one unit cost varied over the repeats that measured it, in seconds per operation.</summary>
-public sealed record CostSpread(double Min, double P10, double Median, double P90, double Max, int Samples)
+internal sealed record CostSpread(double Min, double P10, double Median, double P90, double Max, int Samples)
 {
     /// <summary>The figures of <paramref name="samples"/> (seconds per operation, any order); nearest-rank percentiles.</summary>
     public static CostSpread Of(IReadOnlyList<double> samples)

@@ -8,7 +8,7 @@ using PageReportingActors.Hypervisor;
 namespace PageReportingActors.Host.Costs;
 
 /// <summary>A costs.json: the unit costs, and for the figures a calibration measured, their spread.</summary>
-public sealed record CostsFileContent(UnitCosts Costs, IReadOnlyDictionary<string, CostSpread> Spread);
+internal sealed record CostsFileContent(UnitCosts Costs, IReadOnlyDictionary<string, CostSpread> Spread);
 
 /// <summary>
 /// Reads and writes costs.json, the file <c>calibrate</c> writes and <c>--costs</c> and a scenario's
@@ -16,7 +16,7 @@ public sealed record CostsFileContent(UnitCosts Costs, IReadOnlyDictionary<strin
 /// <c>{"source": "...", "fault4KiBSeconds": 3.2e-6, ..., "spread": {"fault4KiBSeconds": {"min": ..., "p10": ..., "median": ..., "p90": ..., "max": ..., "samples": N}}}</c>.
 /// Every problem is a <see cref="ScenarioException"/> naming the file and the field, as for scenarios.
 /// </summary>
-public static class CostsFile
+internal static class CostsFile
 {
     /// <summary>A costs file is a few hundred bytes; anything this large is not one.</summary>
     public const long MaxFileBytes = 64L << 10;

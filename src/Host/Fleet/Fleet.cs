@@ -1,7 +1,7 @@
 namespace PageReportingActors.Host.Fleet;
 
 /// <summary>A fleet file, parsed and validated: every guest ready to run.</summary>
-public sealed record Fleet(
+internal sealed record Fleet(
     string Name,
     int Seed,
     TimeSpan Duration,
@@ -28,4 +28,4 @@ public sealed record Fleet(
 }
 
 /// <summary>One guest: how to run it, and what the fleet's figures need to know of it.</summary>
-public sealed record FleetGuest(GuestDefinition Definition, long MemoryBytes);
+internal sealed record FleetGuest(GuestDefinition Definition, long MemoryBytes);

@@ -1,7 +1,7 @@
 namespace PageReportingActors.Host.Fleet;
 
 /// <summary>One fleet.json <c>timeline</c> row: the guests running at <c>T</c> and what the host holds for them.</summary>
-public sealed record FleetTimelineRow(
+internal sealed record FleetTimelineRow(
     double T,
     int Guests,
     long FreeBytes,
@@ -10,9 +10,9 @@ public sealed record FleetTimelineRow(
     long HostResidentWithoutReportingBytes);
 
 /// <summary>One fleet.json <c>guests</c> row.</summary>
-public sealed record FleetGuestRow(GuestResult Result, string Node);
+internal sealed record FleetGuestRow(GuestResult Result, string Node);
 
-public sealed record FleetSummary(
+internal sealed record FleetSummary(
     long PeakHostResidentBytes,
     long PeakWithoutReportingBytes,
     long ReturnedBytes,
@@ -36,7 +36,7 @@ public sealed record FleetSummary(
 }
 
 /// <summary>Everything a fleet run produced; the writers turn it into fleet.json, fleet-timeline.csv and fleet.png.</summary>
-public sealed record FleetResult(
+internal sealed record FleetResult(
     string Fleet,
     int Seed,
     int Nodes,
@@ -46,7 +46,7 @@ public sealed record FleetResult(
     FleetSummary Summary);
 
 /// <summary>The fleet's sums, as plain arithmetic over the guests' samples and totals.</summary>
-public static class FleetAggregate
+internal static class FleetAggregate
 {
     public static FleetTimelineRow Row(TimeSpan t, IEnumerable<GuestSample> samples)
     {

@@ -4,20 +4,19 @@ using Akka.Cluster;
 using PageReportingActors.Host.Cli;
 using PageReportingActors.Host.Scenarios;
 using PageReportingActors.Host.Sweep;
-using Serilog;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace PageReportingActors.Host.Fleet;
 
 /// <summary>The host's <c>fleet</c>, <c>fleet-node</c> and <c>sweep</c> commands.</summary>
-public static class FleetCommands
+internal static class FleetCommands
 {
     public const int MaxNodes = 64;
 
-    public static void Register(IConfigurator config, TextWriter stdout, IAnsiConsole console, bool interactive)
+    internal static void Register(IConfigurator config, TextWriter stdout, IAnsiConsole console, bool interactive, RunProgress progress)
     {
-        var context = new Context(stdout, console, interactive);
+        var context = new Context(stdout, console, interactive, progress);
         config.AddAsyncDelegate<FleetSettings>("fleet", (_, s, ct) => RunFleetAsync(context, s, ct))
             .WithDescription("Runs a fleet of guests on one host, on one node or a cluster, and writes fleet.json, fleet-timeline.csv and fleet.png.")
             .WithExample("fleet", "fleet.json", "--nodes", "3");
@@ -29,7 +28,7 @@ public static class FleetCommands
             .WithExample("sweep", "default", "--order", "5,7,9", "--delay", "500ms,2s,8s", "--capacity", "16,32,64");
     }
 
-    internal sealed record Context(TextWriter Out, IAnsiConsole Console, bool Interactive);
+    internal sealed record Context(TextWriter Out, IAnsiConsole Console, bool Interactive, RunProgress Progress);
 
     internal static FleetClusterOptions ClusterOptions(int? nodes, string? listen, int? expect)
     {
@@ -50,10 +49,11 @@ public static class FleetCommands
         var fleet = FleetParser.ParseFile(settings.Fleet);
         if (ScenarioHost.ReadCostsOption(settings.Costs) is { } costs) fleet = fleet.WithCosts(costs);
         // Nodes started here share this machine's cores with this process.
-        if (options.Listen is null) GuestEntityActor.Concurrency = FleetEngine.LocalShare(options.Nodes);
+        if (options.Listen is null) options = options with { Simulations = FleetEngine.LocalShare(options.Nodes) };
 
         context.Out.WriteLine($"fleet \"{fleet.Name}\": {fleet.Guests.Count} guests, {Durations.Format(fleet.Duration)} sampled every {Durations.Format(fleet.Sample)}, on {options.Nodes} node(s)");
-        var result = await WithProgressAsync(context, "virtual time", progress => FleetRunner.RunAsync(fleet, options, progress, cancellationToken))
+        var result = await WithProgressAsync(context, "guests", progress => FleetRunner.RunAsync(fleet, options, progress, cancellationToken),
+                LockstepPlan.TotalGuestSeconds(fleet.Guests.Select(g => g.Definition)))
             .ConfigureAwait(false);
         var files = FleetOutput.WriteAll(result, settings.Out, cancellationToken);
         var s = result.Summary;
@@ -73,18 +73,17 @@ public static class FleetCommands
         FleetNode.SplitHost(settings.Join);
         var (host, port) = FleetNode.SplitHost(settings.Listen);
         var stableAfter = TimeSpan.FromSeconds(5);
-        if (settings.StableAfter is { } text && (!Durations.TryParse(text, out stableAfter) || stableAfter <= TimeSpan.Zero))
-            throw new UsageException($"--stable-after: \"{text}\" is not a positive duration");
+        if (settings.StableAfter is { } text && !Durations.TryParse(text, out stableAfter))
+            throw new UsageException($"--stable-after: {Durations.Problem(text)}");
+        if (stableAfter <= TimeSpan.Zero)
+            throw new UsageException($"--stable-after: \"{settings.StableAfter}\" is not a positive duration");
         if (!Durations.TryParse(settings.JoinTimeout, out var joinTimeout) || joinTimeout < MinJoinTimeout || joinTimeout > MaxJoinTimeout)
             throw new UsageException($"--join-timeout: \"{settings.JoinTimeout}\" is not a duration in {Durations.Format(MinJoinTimeout)}..{Durations.Format(MaxJoinTimeout)}");
 
-        if (settings.Simulations is { } simulations)
-        {
-            if (simulations < 1 || simulations > 1024) throw new UsageException($"--simulations: {simulations} must be in 1..1024");
-            GuestEntityActor.Concurrency = simulations;
-        }
-        using var quiet = QuietGuests();
-        var node = await FleetNode.StartAsync(new FleetNodeOptions(host, port, stableAfter), cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (settings.Simulations is { } simulations && (simulations < 1 || simulations > 1024))
+            throw new UsageException($"--simulations: {simulations} must be in 1..1024");
+        var nodeOptions = new FleetNodeOptions(host, port, stableAfter) { Simulations = settings.Simulations ?? Environment.ProcessorCount };
+        var node = await FleetNode.StartAsync(nodeOptions, cancellationToken: cancellationToken).ConfigureAwait(false);
         var removed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         node.Cluster.RegisterOnMemberRemoved(() => removed.TrySetResult());
         node.Join(settings.Join);
@@ -155,50 +154,12 @@ public static class FleetCommands
         }
     }
 
-    /// <summary>Guests log their passes; a fleet has hundreds of guests, so only errors reach the console while it runs (failed reports are counted in fleet.json).</summary>
-    internal static IDisposable QuietGuests()
-    {
-        var previous = Log.Logger;
-        Log.Logger = new LoggerConfiguration().MinimumLevel.Error().WriteTo.Logger(previous).CreateLogger();
-        return new Restore(() =>
-        {
-            var quiet = Log.Logger;
-            Log.Logger = previous;
-            (quiet as IDisposable)?.Dispose();
-        });
-    }
-
-    private sealed class Restore(Action action) : IDisposable
-    {
-        public void Dispose() => action();
-    }
-
-    internal static async Task<T> WithProgressAsync<T>(Context context, string what, Func<IProgress<double>, Task<T>> run)
-    {
-        using var quiet = QuietGuests();
-        if (!context.Interactive)
-        {
-            var plain = new PlainProgress(context.Out);
-            var result = await run(plain).ConfigureAwait(false);
-            plain.Report(1.0);
-            return result;
-        }
-        T outcome = default!;
-        await context.Console.Progress()
-            .AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-            .StartAsync(async ctx =>
-            {
-                var task = ctx.AddTask(what, maxValue: 1.0);
-                outcome = await run(new CallbackProgress(v => task.Value = Math.Clamp(v, 0, 1))).ConfigureAwait(false);
-                task.Value = 1.0;
-            }).ConfigureAwait(false);
-        return outcome;
-    }
+    internal static Task<T> WithProgressAsync<T>(Context context, string what, Func<IProgress<double>, Task<T>> run, double guestSeconds) =>
+        context.Progress.RunAsync(what, run, guestSeconds);
 }
 
 /// <summary>Arguments of <c>fleet</c>.</summary>
-public sealed class FleetSettings : CommandSettings
+internal sealed class FleetSettings : CommandSettings
 {
     [CommandArgument(0, "<FLEET>")]
     [Description("A fleet file (FLEET.json).")]
@@ -227,7 +188,7 @@ public sealed class FleetSettings : CommandSettings
 }
 
 /// <summary>Arguments of <c>fleet-node</c>.</summary>
-public sealed class FleetNodeSettings : CommandSettings
+internal sealed class FleetNodeSettings : CommandSettings
 {
     [CommandOption("--join <HOSTPORT>")]
     [Description("HOST:PORT of the fleet process (its --listen).")]

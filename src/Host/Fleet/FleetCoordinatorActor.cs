@@ -10,7 +10,7 @@ namespace PageReportingActors.Host.Fleet;
 /// guest elsewhere) are asked again every <see cref="LockstepPlan.RetryInterval"/>; the guest
 /// then runs again from its start on its new node and answers the same.
 /// </summary>
-public sealed class FleetCoordinatorActor : ReceiveActor, IWithTimers
+internal sealed class FleetCoordinatorActor : ReceiveActor, IWithTimers
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly LockstepPlan _plan;
@@ -57,7 +57,7 @@ public sealed class FleetCoordinatorActor : ReceiveActor, IWithTimers
             _samples[m.Index][k] = m.Sample;
             _nodes[m.Index] = m.Node;
             if (waiting.Count > 0) return;
-            _plan.Progress?.Report((double)(k + 1) / (_plan.Times.Count + 1));
+            _plan.Progress?.Report(_plan.FractionDoneAt(_plan.Times[k]));
             _plan.AfterSample?.Invoke(k);
             if (k + 1 < _plan.Times.Count) StartSample(k + 1);
             else StartFinishing();
@@ -124,12 +124,30 @@ public sealed class FleetCoordinatorActor : ReceiveActor, IWithTimers
 }
 
 /// <summary>What the coordinator advances: the guests, the fleet's sample instants, and how patient to be.</summary>
-public sealed record LockstepPlan(
+internal sealed record LockstepPlan(
     IReadOnlyList<GuestDefinition> Guests,
     IReadOnlyList<TimeSpan> Times,
     TimeSpan RetryInterval,
     IProgress<double>? Progress = null,
-    Action<int>? AfterSample = null);
+    Action<int>? AfterSample = null)
+{
+    /// <summary>Virtual seconds summed over the guests' runs: what the fleet has to do.</summary>
+    public double GuestSeconds { get; } = TotalGuestSeconds(Guests);
+
+    /// <summary>What a fleet of these guests has to do: each guest's run, from its start to its stop.</summary>
+    public static double TotalGuestSeconds(IEnumerable<GuestDefinition> guests) => guests.Sum(g => g.Stop.TotalSeconds);
+
+    /// <summary>
+    /// The share of <see cref="GuestSeconds"/> done once every guest has reached fleet time
+    /// <paramref name="t"/>: staggered guests count from their start, finished ones their whole run.
+    /// </summary>
+    public double FractionDoneAt(TimeSpan t)
+    {
+        if (GuestSeconds <= 0) return 1.0;
+        var done = Guests.Sum(g => Math.Clamp((t - g.Start).TotalSeconds, 0, g.Stop.TotalSeconds));
+        return done / GuestSeconds;
+    }
+}
 
 /// <summary>Every guest's sample at every instant (<c>Samples[guest][k]</c>), its totals, and the node that gave them.</summary>
-public sealed record LockstepOutcome(GuestSample[][] Samples, GuestResult[] Results, string[] Nodes);
+internal sealed record LockstepOutcome(GuestSample[][] Samples, GuestResult[] Results, string[] Nodes);

@@ -6,24 +6,28 @@ namespace PageReportingActors.Host.Fleet;
 /// <summary>Where the fleet's cluster comes from.</summary>
 /// <param name="Nodes">Members in all, this process included; with <see cref="Listen"/> unset, the others are started here.</param>
 /// <param name="Listen">HOST:PORT to listen on and wait for <see cref="Nodes"/> - 1 <c>fleet-node</c>s to join; null: 127.0.0.1 on a free port, nodes started here.</param>
-public sealed record FleetClusterOptions(int Nodes = 1, string? Listen = null)
+internal sealed record FleetClusterOptions(int Nodes = 1, string? Listen = null)
 {
     public TimeSpan StableAfter { get; init; } = TimeSpan.FromSeconds(5);
     public TimeSpan RetryInterval { get; init; } = TimeSpan.FromSeconds(5);
     public TimeSpan JoinTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Test hook: called after each sample instant is complete, with the child processes (null when none).</summary>
-    public Action<int, NodeProcesses?>? AfterSample { get; init; }
+    /// <summary>Guest simulations this process steps at once; null: one per core.</summary>
+    public int? Simulations { get; init; }
+
+    /// <summary>Called after each sample instant is complete, with the child processes (null when none); null
+    /// unless a test sets it, to disturb the cluster at a known instant.</summary>
+    internal Action<int, NodeProcesses?>? AfterSample { get; init; }
 }
 
 /// <summary>What a lockstep run gave, and on how many nodes.</summary>
-public sealed record EngineOutcome(LockstepOutcome Lockstep, int Nodes, double WallSeconds);
+internal sealed record EngineOutcome(LockstepOutcome Lockstep, int Nodes, double WallSeconds);
 
 /// <summary>
 /// Forms the cluster (this process, plus nodes it starts or that join it), advances the guests
 /// in lockstep through the coordinator, and takes the cluster down again.
 /// </summary>
-public static class FleetEngine
+internal static class FleetEngine
 {
     /// <summary>Simulations at once per node when <paramref name="nodes"/> nodes share this machine's cores.</summary>
     public static int LocalShare(int nodes) => Math.Max(1, Environment.ProcessorCount / Math.Max(1, nodes));
@@ -39,7 +43,8 @@ public static class FleetEngine
         ArgumentNullException.ThrowIfNull(options);
         var wall = Stopwatch.StartNew();
         var (host, port) = options.Listen is null ? ("127.0.0.1", 0) : FleetNode.SplitHost(options.Listen);
-        await using var node = await FleetNode.StartAsync(new FleetNodeOptions(host, port, options.StableAfter, Coordinates: true), cancellationToken: cancellationToken)
+        var nodeOptions = new FleetNodeOptions(host, port, options.StableAfter, Coordinates: true) { Simulations = options.Simulations ?? Environment.ProcessorCount };
+        await using var node = await FleetNode.StartAsync(nodeOptions, cancellationToken: cancellationToken)
             .ConfigureAwait(false);
         NodeProcesses? children = null;
         try

@@ -2,8 +2,14 @@ using Akka.Cluster.Sharding;
 
 namespace PageReportingActors.Host.Fleet;
 
+/// <summary>
+/// A message between a fleet's coordinator and its guest entities, on any node: bound to
+/// <see cref="FleetMessageSerializer"/> in the fleet node's HOCON.
+/// </summary>
+internal interface IFleetMessage;
+
 /// <summary>What the fleet's coordinator asks of a guest entity; routed by Sharding on <see cref="Index"/>.</summary>
-public interface IGuestCommand
+internal interface IGuestCommand : IFleetMessage
 {
     int Index { get; }
 }
@@ -13,23 +19,23 @@ public interface IGuestCommand
 /// entity has it; an entity that has none (new, or made again on another node) answers
 /// <see cref="GuestUnknown"/> and the coordinator asks again with it.
 /// </summary>
-public sealed record AdvanceGuest(int Index, long AtTicks, GuestDefinition? Definition) : IGuestCommand;
+internal sealed record AdvanceGuest(int Index, long AtTicks, GuestDefinition? Definition) : IGuestCommand;
 
 /// <summary>The guest's totals, once it has reached its stop.</summary>
-public sealed record FinishGuest(int Index, GuestDefinition Definition) : IGuestCommand;
+internal sealed record FinishGuest(int Index, GuestDefinition Definition) : IGuestCommand;
 
-public sealed record GuestAdvanced(int Index, long AtTicks, GuestSample Sample, string Node);
+internal sealed record GuestAdvanced(int Index, long AtTicks, GuestSample Sample, string Node) : IFleetMessage;
 
-public sealed record GuestFinished(int Index, GuestResult Result, string Node);
+internal sealed record GuestFinished(int Index, GuestResult Result, string Node) : IFleetMessage;
 
 /// <summary>The entity does not know this guest yet: send the definition.</summary>
-public sealed record GuestUnknown(int Index);
+internal sealed record GuestUnknown(int Index) : IFleetMessage;
 
 /// <summary>The guest's simulation failed; the fleet cannot be completed.</summary>
-public sealed record GuestFailed(int Index, string Reason);
+internal sealed record GuestFailed(int Index, string Reason) : IFleetMessage;
 
 /// <summary>Guest i is entity "i" in shard i mod <see cref="Shards"/>: shards spread evenly over the nodes.</summary>
-public sealed class GuestMessageExtractor : IMessageExtractor
+internal sealed class GuestMessageExtractor : IMessageExtractor
 {
     public const int Shards = 100;
 

@@ -14,7 +14,14 @@ namespace PageReportingActors.Host.Fleet;
 /// <param name="Port">0: any free port.</param>
 /// <param name="StableAfter">The split-brain resolver's stable-after: how long membership must be still before an unreachable member is downed.</param>
 /// <param name="Coordinates">The fleet's own node (the <c>fleet</c> or <c>sweep</c> process), which the other nodes exit without.</param>
-public sealed record FleetNodeOptions(string Host, int Port, TimeSpan StableAfter, bool Coordinates = false);
+internal sealed record FleetNodeOptions(string Host, int Port, TimeSpan StableAfter, bool Coordinates = false)
+{
+    /// <summary>
+    /// Guest steps running at once on this node: one per core keeps every core busy without piling
+    /// simulations onto the thread pool the cluster also needs.
+    /// </summary>
+    public int Simulations { get; init; } = Environment.ProcessorCount;
+}
 
 /// <summary>
 /// One member of a fleet's cluster: an actor system on real time with Akka.Cluster, the
@@ -22,7 +29,7 @@ public sealed record FleetNodeOptions(string Host, int Port, TimeSpan StableAfte
 /// system's scheduler: each guest's simulation has its own actor system and virtual clock, so
 /// gossip, failure detection and Sharding keep real time while guests keep theirs.
 /// </summary>
-public sealed class FleetNode : IAsyncDisposable
+internal sealed class FleetNode : IAsyncDisposable
 {
     public const string SystemName = "page-reporting-fleet";
     public const string RegionName = "guests";
@@ -54,6 +61,8 @@ public sealed class FleetNode : IAsyncDisposable
 
     public static async Task<FleetNode> StartAsync(FleetNodeOptions options, Func<string, Props>? entityProps = null, CancellationToken cancellationToken = default)
     {
+        // Shared by this node's guests; not disposed, as a step may still hold it while the node stops.
+        var simulations = new SemaphoreSlim(Math.Max(1, options.Simulations));
         var host = new HostBuilder()
             .ConfigureServices(services => services
                 // SIGINT and SIGTERM belong to the host program, which stops the node with its command;
@@ -72,7 +81,7 @@ public sealed class FleetNode : IAsyncDisposable
                     })
                     .WithShardRegion<GuestEntityActor>(
                         RegionName,
-                        entityProps ?? (_ => GuestEntityActor.Props()),
+                        entityProps ?? (_ => GuestEntityActor.Props(simulations)),
                         new GuestMessageExtractor(),
                         new ShardOptions
                         {
@@ -100,11 +109,30 @@ public sealed class FleetNode : IAsyncDisposable
         akka.cluster.app-version = "{{AppVersion}}"
         akka.cluster.split-brain-resolver.stable-after = {{(int)Math.Ceiling(options.StableAfter.TotalMilliseconds)}}ms
         akka.cluster.sharding.passivate-idle-entity-after = off
-        akka.remote.dot-netty.tcp.maximum-frame-size = 4MiB
+        # A guest's definition carries its scenario's text, which may be as large as a scenario file may be.
+        akka.remote.dot-netty.tcp.maximum-frame-size = {{MaxFrameBytes}}b
         akka.coordinated-shutdown.exit-clr = off
         # Akka's own SIGINT/SIGTERM hook would run the whole shutdown (cluster leave, sharding hand-off)
         # inside the signal handler before the host program's handler, which stops the command, runs.
         akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
+        {{SerializationHocon}}
+        """;
+
+    /// <summary>The largest scenario file and room for the rest of the definition.</summary>
+    private const long MaxFrameBytes = Scenarios.ScenarioBounds.MaxFileBytes + (1L << 20);
+
+    /// <summary>
+    /// The fleet's messages bound to their own serializer, as Akka.Cluster.Sharding binds its own
+    /// in its reference configuration.
+    /// </summary>
+    public const string SerializationHocon = """
+        akka.actor.serializers.page-reporting-fleet = "PageReportingActors.Host.Fleet.FleetMessageSerializer, PageReportingActors.Host"
+        akka.actor.serialization-bindings {
+          "PageReportingActors.Host.Fleet.IFleetMessage, PageReportingActors.Host" = page-reporting-fleet
+        }
+        akka.actor.serialization-identifiers {
+          "PageReportingActors.Host.Fleet.FleetMessageSerializer, PageReportingActors.Host" = 7310
+        }
         """;
 
     /// <summary>Joins the cluster at <paramref name="seed"/> (host:port), or starts a new one when it is this node.</summary>
@@ -113,15 +141,24 @@ public sealed class FleetNode : IAsyncDisposable
         Cluster.Join(seed is null ? Cluster.SelfAddress : new Address("akka.tcp", SystemName, SplitHost(seed).Host, SplitHost(seed).Port));
     }
 
-    /// <summary>Waits until <paramref name="members"/> members are Up.</summary>
+    /// <summary>Waits until <paramref name="members"/> members are Up, as the cluster announces them.</summary>
     public async Task WaitForMembersAsync(int members, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (Cluster.State.Members.Count(m => m.Status == MemberStatus.Up) < members)
+        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var watcher = System.ActorOf(MembersUpActor.Props(members, up));
+        try
         {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"{Cluster.State.Members.Count(m => m.Status == MemberStatus.Up)} of {members} fleet nodes joined within {timeout.TotalSeconds:0} s");
-            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+            await up.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            System.Stop(watcher);
+            throw new TimeoutException($"{Cluster.State.Members.Count(m => m.Status == MemberStatus.Up)} of {members} fleet nodes joined within {timeout.TotalSeconds:0} s");
+        }
+        catch (OperationCanceledException)
+        {
+            System.Stop(watcher);
+            throw;
         }
     }
 

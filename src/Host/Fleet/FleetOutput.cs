@@ -7,14 +7,14 @@ using ScottPlot;
 namespace PageReportingActors.Host.Fleet;
 
 /// <summary>The files a fleet run wrote.</summary>
-public sealed record FleetFiles(string FleetJson, string TimelineCsv, string Png);
+internal sealed record FleetFiles(string FleetJson, string TimelineCsv, string Png);
 
 /// <summary>
 /// Writes DIR/fleet.json, DIR/fleet-timeline.csv and DIR/fleet.png. Field order and number text
 /// are fixed, so two runs of one fleet give the same bytes except nodes, guests[].node and
 /// wallSeconds. The three are written as one set (RunOutput.WriteSet): all of them or none.
 /// </summary>
-public static class FleetOutput
+internal static class FleetOutput
 {
     public const string JsonName = "fleet.json";
     public const string CsvName = "fleet-timeline.csv";
@@ -70,6 +70,10 @@ public static class FleetOutput
                 w.WriteNumber("reportedBytes", r.ReportedBytes);
                 w.WriteNumber("peakResidentBytes", r.PeakResidentBytes);
                 w.WriteNumber("endResidentBytes", r.EndResidentBytes);
+                w.WriteNumber("hostFaults", r.HostFaults);
+                w.WriteNumber("refaults", r.Refaults);
+                w.WriteNumber("refaultBytes", r.RefaultBytes);
+                ReportJsonWriter.Seconds(w, "hostCpuSeconds", r.HostCpuSeconds);
                 w.WriteEndObject();
             }
             w.WriteEndArray();

@@ -11,7 +11,7 @@ namespace PageReportingActors.Host.Fleet;
 /// naming the field, as for scenarios, and every scenario is parsed here, so no node ever meets a
 /// guest it cannot run.
 /// </summary>
-public static class FleetParser
+internal static class FleetParser
 {
     public const int MaxGuests = 100_000;
     public const int MaxSamples = 1_000_000;

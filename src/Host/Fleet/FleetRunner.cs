@@ -1,7 +1,7 @@
 namespace PageReportingActors.Host.Fleet;
 
 /// <summary>Runs a fleet on its cluster and sums it up: fleet.json's rows and figures.</summary>
-public static class FleetRunner
+internal static class FleetRunner
 {
     public static async Task<FleetResult> RunAsync(Fleet fleet, FleetClusterOptions options, IProgress<double>? progress = null, CancellationToken cancellationToken = default)
     {

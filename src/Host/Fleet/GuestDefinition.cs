@@ -5,14 +5,14 @@ namespace PageReportingActors.Host.Fleet;
 /// <summary>
 /// Everything a node needs to run one guest, in a form that crosses the wire: the scenario's own
 /// JSON text, the seed to run it with, when it starts on the fleet's clock and when it stops on
-/// its own. Times are ticks so the message has no type a serializer could round.
+/// its own. Times are ticks, as <see cref="FleetMessageSerializer"/> writes them.
 /// </summary>
 /// <param name="Index">The guest's number in the fleet, from 0 in file order.</param>
 /// <param name="ScenarioJson">The scenario as written (built-in text, file text or the inline object).</param>
 /// <param name="StartTicks">When the guest starts, on the fleet's clock.</param>
 /// <param name="StopTicks">When the guest stops, on its own clock: its scenario's stop, or the fleet's end if that comes first or the scenario has none.</param>
 /// <param name="SampleTicks">The fleet's sample period.</param>
-public sealed record GuestDefinition(
+internal sealed record GuestDefinition(
     int Index,
     string ScenarioName,
     string ScenarioJson,

@@ -10,17 +10,20 @@ namespace PageReportingActors.Host.Fleet;
 /// an entity moved to another node (its node left or died) simply runs the guest again from its
 /// start and answers the same.
 /// </summary>
-public sealed class GuestEntityActor : ReceiveActor, IWithStash
+internal sealed class GuestEntityActor : ReceiveActor, IWithStash
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Func<GuestDefinition, IGuestRun> _makeRun;
+    private readonly SemaphoreSlim _simulations;
     private readonly string _node;
     private IGuestRun? _run;
     private (long AtTicks, GuestSample Sample)? _last;
 
-    public GuestEntityActor(Func<GuestDefinition, IGuestRun> makeRun)
+    /// <param name="simulations">The node's guest steps at once (<see cref="FleetNodeOptions.Simulations"/>): a step waits for a place.</param>
+    public GuestEntityActor(Func<GuestDefinition, IGuestRun> makeRun, SemaphoreSlim simulations)
     {
         _makeRun = makeRun;
+        _simulations = simulations;
         var self = Cluster.Get(Context.System).SelfAddress;
         _node = $"{self.Host}:{self.Port}";
         Unknown();
@@ -28,27 +31,15 @@ public sealed class GuestEntityActor : ReceiveActor, IWithStash
 
     public IStash Stash { get; set; } = null!;
 
-    public static Props Props(Func<GuestDefinition, IGuestRun> makeRun) => Akka.Actor.Props.Create(() => new GuestEntityActor(makeRun));
-
-    /// <summary>The default guest engine: <see cref="SteppedGuestRun"/>.</summary>
-    public static Props Props() => Props(definition => new SteppedGuestRun(definition));
+    public static Props Props(Func<GuestDefinition, IGuestRun> makeRun, SemaphoreSlim simulations) =>
+        Akka.Actor.Props.Create(() => new GuestEntityActor(makeRun, simulations));
 
     /// <summary>
-    /// Guest steps running at once in this process: one per core keeps every core busy without
-    /// piling simulations onto the thread pool the cluster also needs. Set it before the first step.
+    /// The default guest engine: <see cref="SteppedGuestRun"/>, logging errors only: a fleet has hundreds
+    /// of guests, and failed reports are counted in fleet.json.
     /// </summary>
-    public static int Concurrency { get; set; } = Environment.ProcessorCount;
-
-    private static SemaphoreSlim? _gate;
-    private static readonly Lock GateLock = new();
-
-    private static SemaphoreSlim Gate
-    {
-        get
-        {
-            lock (GateLock) return _gate ??= new SemaphoreSlim(Math.Max(1, Concurrency));
-        }
-    }
+    public static Props Props(SemaphoreSlim simulations) =>
+        Props(definition => new SteppedGuestRun(definition, Akka.Event.LogLevel.ErrorLevel), simulations);
 
     private void Unknown()
     {
@@ -100,16 +91,17 @@ public sealed class GuestEntityActor : ReceiveActor, IWithStash
     private void Work(Func<object> step, int index)
     {
         var replyTo = Sender;
+        var simulations = _simulations;
         Task.Run(async () =>
         {
-            await Gate.WaitAsync().ConfigureAwait(false);
+            await simulations.WaitAsync().ConfigureAwait(false);
             try
             {
                 return step();
             }
             finally
             {
-                Gate.Release();
+                simulations.Release();
             }
         }).PipeTo(Self, success: answer => new Answered(answer, replyTo), failure: e => new Answered(new GuestFailed(index, e.GetBaseException().Message), replyTo));
         BecomeStacked(Busy);

@@ -7,7 +7,7 @@ namespace PageReportingActors.Host.Fleet;
 /// (scenario, seed, start, stop), so it may be thrown away and made again on another node and
 /// answer the same.
 /// </summary>
-public interface IGuestRun : IDisposable
+internal interface IGuestRun : IDisposable
 {
     /// <summary>The guest at fleet time <paramref name="t"/>: not yet started, running, or stopped.</summary>
     GuestSample AdvanceTo(TimeSpan t);
@@ -24,7 +24,7 @@ public interface IGuestRun : IDisposable
 /// this guest had no report been made (every page it wrote stays resident until it stops).
 /// Everything is zero while the guest is not running (before its start, after its stop).
 /// </summary>
-public sealed record GuestSample(
+internal sealed record GuestSample(
     bool Running,
     long FreeBytes,
     long ReportedBytes,
@@ -35,7 +35,7 @@ public sealed record GuestSample(
 }
 
 /// <summary>A guest's totals over its run: the fleet.json <c>guests</c> row without <c>node</c>.</summary>
-public sealed record GuestResult(
+internal sealed record GuestResult(
     int Index,
     string Scenario,
     int Reports,

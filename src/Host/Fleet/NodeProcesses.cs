@@ -9,7 +9,7 @@ namespace PageReportingActors.Host.Fleet;
 /// it and exits when its parent does (it watches the parent's pid), and the parent kills whatever
 /// is still running when it is disposed, so no node outlives its fleet.
 /// </summary>
-public sealed class NodeProcesses : IDisposable
+internal sealed class NodeProcesses : IDisposable
 {
     private readonly List<Process> _processes = new();
 

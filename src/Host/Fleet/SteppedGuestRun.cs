@@ -17,9 +17,10 @@ namespace PageReportingActors.Host.Fleet;
 /// Dispose returns at once: the running step stops at its next event, and the simulation's own
 /// shutdown (an actor system per guest) happens off the caller's thread, which is an actor's.
 /// </remarks>
-public sealed class SteppedGuestRun : IGuestRun
+internal sealed class SteppedGuestRun : IGuestRun
 {
     private readonly GuestDefinition _definition;
+    private readonly Akka.Event.LogLevel _lowestLog;
     private readonly CancellationTokenSource _cancel = new();
     private readonly Lock _lock = new();
     private GuestSimulation? _simulation;
@@ -27,10 +28,12 @@ public sealed class SteppedGuestRun : IGuestRun
     private TimeSpan _last = TimeSpan.MinValue;
     private int _disposed;
 
-    public SteppedGuestRun(GuestDefinition definition)
+    /// <param name="lowestLog">The lowest level the guest's actors log at (see <see cref="GuestSimulation.Start"/>).</param>
+    public SteppedGuestRun(GuestDefinition definition, Akka.Event.LogLevel lowestLog = Akka.Event.LogLevel.DebugLevel)
     {
         ArgumentNullException.ThrowIfNull(definition);
         _definition = definition;
+        _lowestLog = lowestLog;
     }
 
     public bool Finished => _result is not null;
@@ -46,7 +49,8 @@ public sealed class SteppedGuestRun : IGuestRun
             _last = t;
             var local = t - _definition.Start;
             if (local < TimeSpan.Zero || _result is not null) return GuestSample.Absent;
-            var simulation = _simulation ??= GuestSimulation.Start(_definition.ToScenario(), cancellation: _cancel.Token);
+            var simulation = _simulation ??= GuestSimulation.Start(_definition.ToScenario(), cancellation: _cancel.Token, lowestLog: _lowestLog,
+                keepTimeline: false);
             var at = local < _definition.Stop ? local : _definition.Stop;
             simulation.AdvanceTo(at);
             // Past its stop the guest holds nothing; exactly at it, it is sampled like any instant of its run.
@@ -58,7 +62,7 @@ public sealed class SteppedGuestRun : IGuestRun
 
     private static GuestSample Take(GuestSimulation simulation)
     {
-        var row = TimelineSampler.Sample(simulation.Guest);
+        var row = simulation.Sample();
         return new GuestSample(true, row.FreeBytes, row.ReportedBytes, row.HostResidentBytes, row.Host!.WithoutReportingBytes);
     }
 

@@ -9,7 +9,7 @@ namespace PageReportingActors.Host.Measurement;
 /// (QEMU's own), so the model's curve is drawn shifted to the measured level at <paramref name="from"/>:
 /// only the drops are compared, never the levels.
 /// </summary>
-public static class MeasurementChartWriter
+internal static class MeasurementChartWriter
 {
     public const int Width = 1100;
     public const int Height = 500;

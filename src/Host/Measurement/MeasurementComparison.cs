@@ -1,23 +1,25 @@
 using System.Globalization;
 using System.Text.Json;
+using PageReportingActors.Host.Scenarios;
 
 namespace PageReportingActors.Host.Measurement;
 
 /// <summary>One sample of host-resident memory: seconds and MiB.</summary>
-public readonly record struct ResidentSample(double T, double Mib);
+internal readonly record struct ResidentSample(double T, double Mib);
 
 /// <summary>A drop of host-resident memory: when it began (seconds) and how much fell (MiB).</summary>
-public readonly record struct ResidentDrop(double T, double Mib);
+internal readonly record struct ResidentDrop(double T, double Mib);
 
 /// <summary>
 /// A reference case's <c>case.json</c>: <c>trigger</c>, the run's second that measured second 0 stands
 /// for; <c>from</c>, the measured second the comparison starts at; and what to run.
 /// </summary>
-public sealed record MeasurementCase(double Trigger, double From, string? Scenario, string? Guest)
+internal sealed record MeasurementCase(double Trigger, double From, string? Scenario, string? Guest)
 {
     public static MeasurementCase Load(string path)
     {
-        using var document = JsonDocument.Parse(File.ReadAllText(path));
+        // Read as every input file is: bounded, comments and trailing commas allowed, the same nesting limit.
+        using var document = JsonInput.Parse(JsonInput.ReadFileText(path, "case"));
         var root = document.RootElement;
         double Number(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number
             ? v.GetDouble()
@@ -28,13 +30,13 @@ public sealed record MeasurementCase(double Trigger, double From, string? Scenar
 }
 
 /// <summary>Measured drop i against run drop i, and whether the pair is within the tolerances.</summary>
-public sealed record DropPair(ResidentDrop Measured, ResidentDrop Run, bool TimeOk, bool SizeOk)
+internal sealed record DropPair(ResidentDrop Measured, ResidentDrop Run, bool TimeOk, bool SizeOk)
 {
     public bool Ok => TimeOk && SizeOk;
 }
 
 /// <summary>The outcome of holding a run against a measurement; <see cref="Problems"/> says what does not match.</summary>
-public sealed record DropComparison(
+internal sealed record DropComparison(
     IReadOnlyList<ResidentDrop> Measured,
     IReadOnlyList<ResidentDrop> Run,
     IReadOnlyList<DropPair> Pairs,
@@ -53,7 +55,7 @@ public sealed record DropComparison(
 /// max(5%, 8 MiB). Measured drops count from <c>from</c> on, the run's from <c>trigger + from</c>
 /// on, both timed relative to <c>trigger</c>.
 /// </summary>
-public static class MeasurementComparison
+internal static class MeasurementComparison
 {
     public const double DropMib = 8;
     public const double IgnoredFallMib = 2;

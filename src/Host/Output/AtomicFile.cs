@@ -5,7 +5,7 @@ namespace PageReportingActors.Host.Output;
 /// directory (so the rename stays on one file system), and only a complete file is renamed over
 /// the target. A reader never sees half a file, and a failed write leaves the old one as it was.
 /// </summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     /// <summary>Writes <paramref name="path"/> through <paramref name="write"/>, which is given the temporary path to fill.</summary>
     public static void Write(string path, Action<string> write)

@@ -7,7 +7,7 @@ namespace PageReportingActors.Host.Output;
 /// What the charts share: a memory unit that fits the guest (GiB once the largest value reaches
 /// 4 GiB, so a 64 GiB guest reads 64, not 65,536), round axis ticks, and a colour per workload kind.
 /// </summary>
-public sealed record ChartScale(string Unit, double BytesPerUnit)
+internal sealed record ChartScale(string Unit, double BytesPerUnit)
 {
     private const double GiB = 1L << 30;
     private const double MiB = 1L << 20;

@@ -11,7 +11,7 @@ namespace PageReportingActors.Host.Output;
 /// with the summary, the timeline chart with a marker per workload step, and the passes and reports
 /// as tables: a file a person can open in a browser and send on.
 /// </summary>
-public static class HtmlReportWriter
+internal static class HtmlReportWriter
 {
     public const string FileName = "report.html";
 
@@ -79,7 +79,7 @@ public static class HtmlReportWriter
         var s = result.Summary;
         h.Append("<h2>Summary</h2>\n<table class=\"summary\">\n");
         Row(h, "reports", I($"{s.ReportCalls} ({s.FailedReports} failed)"));
-        Row(h, "reported", Sizes.Human(s.ReportedBytes));
+        Row(h, "reported in total", $"{Sizes.Human(s.ReportedBytes)} ({Cli.SummaryPrinter.SameMemoryAgain})");
         Row(h, "passes", I($"{s.Passes}"));
         Row(h, "host-resident at start", Sizes.Human(s.HostResidentStartBytes));
         Row(h, "host-resident peak", Sizes.Human(s.HostResidentPeakBytes));

@@ -10,7 +10,7 @@ namespace PageReportingActors.Host.Output;
 /// Writes DIR/report.json in the shape docs/scenario-format.md describes. Field order and number text are fixed, so the
 /// same run gives the same bytes (wallSeconds aside).
 /// </summary>
-public static class ReportJsonWriter
+internal static class ReportJsonWriter
 {
     public const string FileName = "report.json";
 
@@ -40,6 +40,20 @@ public static class ReportJsonWriter
         w.WriteStartObject();
         w.WriteString("scenario", result.Scenario);
         w.WriteNumber("seed", result.Seed);
+
+        // The summary first, after what ran: a reader sees the outcome before thousands of timeline rows.
+        var m = result.Summary;
+        w.WriteStartObject("summary");
+        w.WriteNumber("reportCalls", m.ReportCalls);
+        w.WriteNumber("failedReports", m.FailedReports);
+        w.WriteNumber("reportedBytes", m.ReportedBytes);
+        w.WriteNumber("passes", m.Passes);
+        Seconds(w, "virtualSeconds", m.VirtualSeconds);
+        Seconds(w, "wallSeconds", m.WallSeconds);
+        w.WriteNumber("hostResidentStartBytes", m.HostResidentStartBytes);
+        w.WriteNumber("hostResidentPeakBytes", m.HostResidentPeakBytes);
+        w.WriteNumber("hostResidentEndBytes", m.HostResidentEndBytes);
+        w.WriteEndObject();
 
         w.WriteStartObject("settings");
         w.WriteNumber("reportingOrder", result.Settings.ReportingOrder);
@@ -111,19 +125,6 @@ public static class ReportJsonWriter
         w.WriteEndArray();
 
         if (result.Replay is { } replay) Replay.ReplaySummaryWriter.Write(w, replay);
-
-        var m = result.Summary;
-        w.WriteStartObject("summary");
-        w.WriteNumber("reportCalls", m.ReportCalls);
-        w.WriteNumber("failedReports", m.FailedReports);
-        w.WriteNumber("reportedBytes", m.ReportedBytes);
-        w.WriteNumber("passes", m.Passes);
-        Seconds(w, "virtualSeconds", m.VirtualSeconds);
-        Seconds(w, "wallSeconds", m.WallSeconds);
-        w.WriteNumber("hostResidentStartBytes", m.HostResidentStartBytes);
-        w.WriteNumber("hostResidentPeakBytes", m.HostResidentPeakBytes);
-        w.WriteNumber("hostResidentEndBytes", m.HostResidentEndBytes);
-        w.WriteEndObject();
 
         if (result.Host is { } host) WriteCost(w, host);
 

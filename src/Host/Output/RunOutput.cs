@@ -3,7 +3,7 @@ using PageReportingActors.Host.Simulation;
 namespace PageReportingActors.Host.Output;
 
 /// <summary>The files one run wrote.</summary>
-public sealed record OutputFiles(string ReportJson, string TimelineCsv, string TimelinePng, string ReportHtml)
+internal sealed record OutputFiles(string ReportJson, string TimelineCsv, string TimelinePng, string ReportHtml)
 {
     public IEnumerable<string> All => [ReportJson, TimelineCsv, TimelinePng, ReportHtml];
 
@@ -19,7 +19,7 @@ public sealed record OutputFiles(string ReportJson, string TimelineCsv, string T
 /// a set: each goes to a temporary file first, and only when all four are complete are they renamed
 /// into place. A run that fails or is stopped while writing leaves the directory as it was.
 /// </summary>
-public static class RunOutput
+internal static class RunOutput
 {
     /// <summary>
     /// Null when <paramref name="directory"/> can take the run's files, else the one line saying

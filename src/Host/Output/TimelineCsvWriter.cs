@@ -4,7 +4,7 @@ using PageReportingActors.Host.Simulation;
 namespace PageReportingActors.Host.Output;
 
 /// <summary>Writes DIR/timeline.csv: the timeline's columns, invariant culture, t in seconds with 3 decimals.</summary>
-public static class TimelineCsvWriter
+internal static class TimelineCsvWriter
 {
     public const string FileName = "timeline.csv";
     public const string Header = "t,freeBytes,pcpBytes,reportedBytes,isolatedBytes,hostResidentBytes,hostFaults,refaults";

@@ -7,7 +7,7 @@ namespace PageReportingActors.Host.Output;
 /// Draws DIR/timeline.png: host-resident, reported and per-CPU-list memory over virtual seconds, in a unit that
 /// fits the guest, with a dashed line per workload step and the legend outside the data.
 /// </summary>
-public static class TimelinePlotWriter
+internal static class TimelinePlotWriter
 {
     public const string FileName = "timeline.png";
     public const int Width = 1100;

@@ -13,21 +13,23 @@ using Spectre.Console.Cli;
 namespace PageReportingActors.Host.Replay;
 
 /// <summary>The host's <c>replay TRACE --guest GUEST.json [--kpageflags FILE] [--out DIR] [--sample D]</c>.</summary>
-public static class ReplayCommand
+internal static class ReplayCommand
 {
-    public static void Register(IConfigurator config, TextWriter stdout, IAnsiConsole console, bool interactive)
+    internal static void Register(IConfigurator config, TextWriter stdout, IAnsiConsole console, bool interactive, RunProgress progress)
     {
         ArgumentNullException.ThrowIfNull(config);
-        config.AddAsyncDelegate<ReplaySettings>("replay", (_, s, ct) => RunAsync(stdout, console, interactive, s, ct))
+        config.AddAsyncDelegate<ReplaySettings>("replay", (_, s, ct) => RunAsync(stdout, console, interactive, progress, s, ct))
             .WithDescription("Replays a guest's recorded page allocator trace (ftrace kmem events) as its workload and writes what 'run' writes.")
             .WithExample("replay", "trace.txt.xz", "--guest", "guest.json", "--kpageflags", "kpageflags.bin.xz", "--out", "out/replay");
     }
 
-    public static async Task<int> RunAsync(TextWriter stdout, IAnsiConsole console, bool interactive, ReplaySettings settings, CancellationToken cancellationToken)
+    internal static async Task<int> RunAsync(TextWriter stdout, IAnsiConsole console, bool interactive, RunProgress progress, ReplaySettings settings, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(settings);
-        if (!Durations.TryParse(settings.Sample, out var sample) || sample <= TimeSpan.Zero)
+        if (!Durations.TryParse(settings.Sample, out var sample))
+            throw new UsageException($"--sample: {Durations.Problem(settings.Sample)}");
+        if (sample <= TimeSpan.Zero)
             throw new UsageException($"--sample: \"{settings.Sample}\" is not a positive duration");
         if (sample < TimeSpan.FromMilliseconds(1))
             throw new UsageException($"--sample: \"{settings.Sample}\" is below 1ms");
@@ -55,9 +57,10 @@ public static class ReplayCommand
             if (!settings.Quiet)
                 stdout.WriteLine($"replaying {Path.GetFileName(settings.Trace)} on \"{guest.Scenario.Name}\" ({(snapshot is null ? "the zones' layout" : "layout from " + Path.GetFileName(settings.Kpageflags))}), sampling every {Durations.Format(sample)}");
             var options = new RunOptions(sample, Path.GetFullPath(settings.Out));
-            result = await WithProgressAsync(stdout, console, interactive && !settings.Quiet, settings.Quiet,
-                progress => ReplayRunner.RunAsync(guest, () => TraceReader.Open(settings.Trace), snapshot, options with { Progress = progress }, cancellationToken))
-                .ConfigureAwait(false);
+            Task<RunResult> Replay(IProgress<double>? shown) =>
+                ReplayRunner.RunAsync(guest, () => TraceReader.Open(settings.Trace), snapshot, options with { Progress = shown }, cancellationToken);
+            result = await (settings.Quiet ? Replay(null)
+                : progress.RunAsync("guest uptime", Replay, ScenarioWorkload.StopTime(guest.Scenario).TotalSeconds)).ConfigureAwait(false);
         }
         catch (ReplayInputException e)
         {
@@ -84,35 +87,10 @@ public static class ReplayCommand
         stdout.Flush();
         return HostProgram.ExitOk;
     }
-
-    private static async Task<RunResult> WithProgressAsync(TextWriter stdout, IAnsiConsole console, bool interactive, bool quiet,
-        Func<IProgress<double>?, Task<RunResult>> run)
-    {
-        if (quiet) return await run(null).ConfigureAwait(false);
-        if (!interactive)
-        {
-            var plain = new PlainProgress(stdout);
-            var result = await run(plain).ConfigureAwait(false);
-            plain.Report(1.0);
-            return result;
-        }
-        RunResult outcome = null!;
-        await console.Progress()
-            .AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-            .StartAsync(async ctx =>
-            {
-                using var logAboveBar = LiveConsoleLogSink.Attach(console);
-                var task = ctx.AddTask("guest uptime", maxValue: 1.0);
-                outcome = await run(new CallbackProgress(v => task.Value = Math.Clamp(v, 0, 1))).ConfigureAwait(false);
-                task.Value = 1.0;
-            }).ConfigureAwait(false);
-        return outcome;
-    }
 }
 
 /// <summary>Arguments of <c>replay</c>.</summary>
-public sealed class ReplaySettings : CommandSettings
+internal sealed class ReplaySettings : CommandSettings
 {
     [CommandArgument(0, "<TRACE>")]
     [Description("The guest's /sys/kernel/tracing/trace with the kmem page events (plain, .gz or .xz).")]

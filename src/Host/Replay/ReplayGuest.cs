@@ -14,7 +14,7 @@ namespace PageReportingActors.Host.Replay;
 /// in a replay the trace says which pages sit on which CPU's list, so the zones' own per-CPU lists
 /// stay off; only whether a zone keeps per-CPU pages at all (<c>pcp.high</c> above 0) is used.
 /// </remarks>
-public sealed record ReplayGuest(Scenario Scenario, IReadOnlyList<bool> ZoneHasCpuLists)
+internal sealed record ReplayGuest(Scenario Scenario, IReadOnlyList<bool> ZoneHasCpuLists)
 {
     public static readonly IReadOnlyList<string> AllowedOperations = ["register", "unregister", "setOrder", "stop"];
 

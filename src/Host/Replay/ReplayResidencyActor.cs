@@ -8,7 +8,7 @@ namespace PageReportingActors.Host.Replay;
 /// The sender of a replay's event batches: blocks the zones hand to their users are written by the
 /// guest, so they are the guest's writes on the host (faults, refaults); a zone's refusal is kept for the driver to raise.
 /// </summary>
-public sealed class ReplayResidencyActor : ReceiveActor
+internal sealed class ReplayResidencyActor : ReceiveActor
 {
     public ReplayResidencyActor(HostMemory hypervisor, ReplayTally tally)
     {
@@ -26,7 +26,7 @@ public sealed class ReplayResidencyActor : ReceiveActor
 }
 
 /// <summary>What the zones answered to a replay's batches; read by the driver between pumps on its own thread.</summary>
-public sealed class ReplayTally
+internal sealed class ReplayTally
 {
     public long Applied { get; set; }
     public long Deferred { get; set; }

@@ -12,7 +12,7 @@ namespace PageReportingActors.Host.Replay;
 /// virtual time (the guest's uptime from 0), the starting layout from the snapshot, the guest's
 /// steps at their times, and each event applied by the zone actor that holds its block.
 /// </summary>
-public static class ReplayRunner
+internal static class ReplayRunner
 {
     public static Task<RunResult> RunAsync(ReplayGuest guest, Func<TraceReader> openTrace, KpageflagsSnapshot? snapshot, RunOptions options,
         CancellationToken cancellation = default) =>
@@ -38,27 +38,10 @@ public static class ReplayRunner
         workload = new TraceReplayWorkload(scenario, stopAt, reader, feeder);
         var afterStart = Stopwatch.StartNew();
 
-        var lastProgress = -1;
-        for (long index = 0; ; index++)
-        {
-            cancellation.ThrowIfCancellationRequested();
-            var at = TimeSpan.FromTicks(options.Sample.Ticks * index);
-            if (at > stopAt) break;
-            workload.Horizon = at;
-            simulation.AdvanceTo(at);
-            ThrowOnRefusal(tally);
-            var pcp = PcpPages(simulation);
-            simulation.Sample(row => row with { PcpBytes = PageGeometry.BytesOfPages(pcp) });
-            var percent = stopAt == TimeSpan.Zero ? 100 : (int)(100 * at.Ticks / stopAt.Ticks);
-            if (percent != lastProgress)
-            {
-                lastProgress = percent;
-                options.Progress?.Report(percent / 100.0);
-            }
-        }
-        workload.Horizon = stopAt;
-        simulation.AdvanceTo(stopAt);
-        ThrowOnRefusal(tally);
+        simulation.RunToStop(options,
+            advancing: at => workload.Horizon = at,
+            advanced: () => ThrowOnRefusal(tally),
+            amend: row => row with { PcpBytes = PageGeometry.BytesOfPages(PcpPages(simulation)) });
         var summary = Summarize(simulation, workload, reader, snapshot is not null, tally);
         return simulation.BuildResult(wall.Elapsed.TotalSeconds) with { Replay = summary with { WallSecondsAfterStart = afterStart.Elapsed.TotalSeconds } };
     }

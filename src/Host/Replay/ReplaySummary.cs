@@ -7,7 +7,7 @@ namespace PageReportingActors.Host.Replay;
 /// report.json's <c>replay</c>: the trace's lines and events per kind, what was skipped and why,
 /// and the contradictions per kind with the first few of each.
 /// </summary>
-public sealed record ReplaySummary(
+internal sealed record ReplaySummary(
     string Trace,
     bool FromSnapshot,
     long Lines,
@@ -39,7 +39,7 @@ public sealed record ReplaySummary(
 }
 
 /// <summary>Writes <see cref="ReplaySummary"/> as report.json's <c>replay</c> object.</summary>
-public static class ReplaySummaryWriter
+internal static class ReplaySummaryWriter
 {
     public static void Write(Utf8JsonWriter w, ReplaySummary r)
     {

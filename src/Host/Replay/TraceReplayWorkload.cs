@@ -15,7 +15,7 @@ namespace PageReportingActors.Host.Replay;
 /// guest step, a timeline sample), so nothing observes the zone between two events of a batch and
 /// a million events do not mean a million messages. Only one event is read ahead.
 /// </summary>
-public sealed class TraceReplayWorkload : IWorkload
+internal sealed class TraceReplayWorkload : IWorkload
 {
     /// <summary>The most events one message carries; bounds a batch's memory.</summary>
     public const int MaxBatch = 4096;

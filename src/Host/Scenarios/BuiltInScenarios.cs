@@ -1,13 +1,13 @@
 namespace PageReportingActors.Host.Scenarios;
 
 /// <summary>A scenario shipped inside the host, runnable by name.</summary>
-public sealed record BuiltInScenario(string Name, string Description);
+internal sealed record BuiltInScenario(string Name, string Description);
 
 /// <summary>
 /// The scenarios embedded from Scenarios/BuiltIn/*.json. Descriptions live here, not in the JSON,
 /// so that qemu-1g-free512 stays a byte-for-byte copy of the reference scenario.
 /// </summary>
-public static class BuiltInScenarios
+internal static class BuiltInScenarios
 {
     public const string DefaultName = "default";
 

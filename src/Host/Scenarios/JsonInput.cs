@@ -12,7 +12,7 @@ namespace PageReportingActors.Host.Scenarios;
 /// errors (<see cref="ScenarioException"/>, naming where), so no input gets past one reader that
 /// another would refuse.
 /// </summary>
-public static class JsonInput
+internal static class JsonInput
 {
     /// <summary>The options every document is parsed with.</summary>
     public static readonly JsonDocumentOptions Options = new()
@@ -194,7 +194,7 @@ public static class JsonInput
 /// <see cref="Of"/>, which refuses a field given twice (which one counts would be a guess) and a
 /// field name that is not text.
 /// </summary>
-public sealed class Fields
+internal sealed class Fields
 {
     private readonly JsonElement _element;
 

@@ -5,7 +5,7 @@ using PageReportingActors.Messages;
 namespace PageReportingActors.Host.Scenarios;
 
 /// <summary>A scenario as docs/scenario-format.md describes it, parsed and validated. Times are virtual.</summary>
-public sealed record Scenario(
+internal sealed record Scenario(
     string Name,
     int Seed,
     IReadOnlyList<ZoneSpec> Zones,
@@ -33,34 +33,34 @@ public sealed record Scenario(
 }
 
 /// <summary><c>reporting</c>: the configured order (null: unset, R18), the delay and the capacity.</summary>
-public sealed record ReportingPolicy(int? Order, TimeSpan Delay, int Capacity);
+internal sealed record ReportingPolicy(int? Order, TimeSpan Delay, int Capacity);
 
 /// <summary><c>device</c>: the order the device asks for, how long a report takes, which report calls fail (1-based).</summary>
-public sealed record DeviceModel(int? Order, TimeSpan Latency, IReadOnlySet<int> FailReports, int? FailEvery = null);
+internal sealed record DeviceModel(int? Order, TimeSpan Latency, IReadOnlySet<int> FailReports, int? FailEvery = null);
 
-public enum FreePattern { All, EveryOther, Random }
+internal enum FreePattern { All, EveryOther, Random }
 
 /// <summary>One workload step at a virtual time, run on vCPU <see cref="Cpu"/>.</summary>
-public abstract record WorkloadStep(TimeSpan At)
+internal abstract record WorkloadStep(TimeSpan At)
 {
     /// <summary><c>cpu</c>: whose per-CPU lists the step's frees and allocations use (default 0).</summary>
     public int Cpu { get; init; }
 }
 
-public sealed record RegisterStep(TimeSpan At) : WorkloadStep(At);
-public sealed record UnregisterStep(TimeSpan At) : WorkloadStep(At);
+internal sealed record RegisterStep(TimeSpan At) : WorkloadStep(At);
+internal sealed record UnregisterStep(TimeSpan At) : WorkloadStep(At);
 /// <summary><c>Over</c>: the blocks are taken evenly spread over this time from <c>At</c>.</summary>
-public sealed record AllocateStep(TimeSpan At, string Id, long SizeBytes, int Order, Migratetype Migratetype) : WorkloadStep(At)
+internal sealed record AllocateStep(TimeSpan At, string Id, long SizeBytes, int Order, Migratetype Migratetype) : WorkloadStep(At)
 {
     public TimeSpan Over { get; init; }
 }
 
 /// <summary><c>Over</c>: the frees are spread evenly over this time; <c>ChunkBytes</c>: the pattern chooses among runs of this size (0: single blocks).</summary>
-public sealed record FreeStep(TimeSpan At, string Id, double Fraction, FreePattern Pattern) : WorkloadStep(At)
+internal sealed record FreeStep(TimeSpan At, string Id, double Fraction, FreePattern Pattern) : WorkloadStep(At)
 {
     public TimeSpan Over { get; init; }
     public long ChunkBytes { get; init; }
 }
-public sealed record ChurnStep(TimeSpan At, string Id, long SizeBytes, int Order, TimeSpan Period, TimeSpan Until) : WorkloadStep(At);
-public sealed record SetOrderStep(TimeSpan At, int Value) : WorkloadStep(At);
-public sealed record StopStep(TimeSpan At) : WorkloadStep(At);
+internal sealed record ChurnStep(TimeSpan At, string Id, long SizeBytes, int Order, TimeSpan Period, TimeSpan Until) : WorkloadStep(At);
+internal sealed record SetOrderStep(TimeSpan At, int Value) : WorkloadStep(At);
+internal sealed record StopStep(TimeSpan At) : WorkloadStep(At);

@@ -9,7 +9,7 @@ namespace PageReportingActors.Host.Scenarios;
 /// Each bound is one the host can run with: times the virtual clock can reach, guests whose state
 /// fits in this machine's memory, timelines that fit in a report.
 /// </summary>
-public static class ScenarioBounds
+internal static class ScenarioBounds
 {
     /// <summary>A scenario file larger than this is refused before it is read.</summary>
     public const long MaxFileBytes = 16L << 20;

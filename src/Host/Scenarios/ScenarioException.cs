@@ -4,7 +4,7 @@ namespace PageReportingActors.Host.Scenarios;
 /// A scenario that cannot be run. <see cref="Exception.Message"/> is one line, "path: problem",
 /// so the host can print it as is and a person can find the field.
 /// </summary>
-public sealed class ScenarioException : Exception
+internal sealed class ScenarioException : Exception
 {
     public ScenarioException(string path, string problem)
         : base(string.IsNullOrEmpty(path) ? problem : $"{path}: {problem}")

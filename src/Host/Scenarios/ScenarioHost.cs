@@ -10,7 +10,7 @@ namespace PageReportingActors.Host.Scenarios;
 /// JSON text. A guest crosses the wire as that text, so a costs file named in it is read here and
 /// written in as an object: a node on another machine need not have the file.
 /// </summary>
-public static class ScenarioHost
+internal static class ScenarioHost
 {
     /// <summary>The scenario text with its <c>host</c> fields replaced by those of <paramref name="host"/> (others kept).</summary>
     public static string With(string scenarioJson, JsonObject host)

@@ -15,7 +15,7 @@ namespace PageReportingActors.Host.Scenarios;
 /// problem is a <see cref="ScenarioException"/> naming the JSON path, so a run never starts on a
 /// scenario that would fail half way.
 /// </summary>
-public static class ScenarioParser
+internal static class ScenarioParser
 {
     public const int MaxCapacity = 1024;
 

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace PageReportingActors.Host.Scenarios;
 
 /// <summary>Sizes as scenarios write them: a number and a binary unit, "512MiB", "1.5GiB", "4096B".</summary>
-public static class Sizes
+internal static class Sizes
 {
     private static readonly (string Unit, long Factor)[] Units =
     [
@@ -73,21 +73,11 @@ public static class Sizes
     }
 
     /// <summary>A size for people: "512.0 MiB", "1.50 GiB".</summary>
-    public static string Human(long bytes)
-    {
-        var abs = Math.Abs((double)bytes);
-        return abs switch
-        {
-            >= 1L << 30 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):0.00} GiB"),
-            >= 1L << 20 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 20):0.0} MiB"),
-            >= 1L << 10 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 10):0.0} KiB"),
-            _ => string.Create(CultureInfo.InvariantCulture, $"{bytes} B"),
-        };
-    }
+    public static string Human(long bytes) => Memory.ByteSizes.Human(bytes);
 }
 
 /// <summary>Durations as scenarios write them: "250ms", "2s", "2.0005s", "10min".</summary>
-public static class Durations
+internal static class Durations
 {
     private static readonly (string Unit, long Ticks)[] Units =
     [
@@ -118,6 +108,12 @@ public static class Durations
 
     public static TimeSpan Parse(string text) =>
         TryParse(text, out var d) ? d : throw new FormatException($"\"{text}\" is not a duration");
+
+    /// <summary>Why <paramref name="text"/> is not a duration, for a command line: a bare number is told the unit it lacks.</summary>
+    public static string Problem(string? text) =>
+        Numbers.TryParseNonNegativeDecimal(text?.Trim() ?? "", out _)
+            ? $"{text!.Trim()}: a duration needs a unit: {text.Trim()}ms, {text.Trim()}s"
+            : $"\"{text}\" is not a duration (a number and ms, s or min, such as 100ms)";
 
     /// <summary>The shortest exact form in the scenario syntax: "10min", "5s", "250ms", "2.0005s".</summary>
     public static string Format(TimeSpan duration)

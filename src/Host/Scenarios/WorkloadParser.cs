@@ -10,7 +10,7 @@ namespace PageReportingActors.Host.Scenarios;
 /// Reads a scenario's <c>workload</c>: its steps in time order, each checked against the guest
 /// (its CPUs) and the steps before it (ids held, one stop at the end).
 /// </summary>
-public static class WorkloadParser
+internal static class WorkloadParser
 {
     /// <summary>The operations a step may name.</summary>
     public static readonly IReadOnlyList<string> Operations =

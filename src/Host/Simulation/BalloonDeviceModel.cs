@@ -12,7 +12,7 @@ namespace PageReportingActors.Host.Simulation;
 /// of the simulation's time, then, unless this call is one the scenario makes fail, its ranges are
 /// handed to the host, which discards them as its backing says (<see cref="HostMemory.Report"/>).
 /// </summary>
-public sealed class BalloonDeviceModel(DeviceModel device, HostMemory host, IScheduler clock) : IPageReportHandler
+internal sealed class BalloonDeviceModel(DeviceModel device, HostMemory host, IScheduler clock) : IPageReportHandler
 {
     private int _calls;
 

@@ -11,21 +11,23 @@ namespace PageReportingActors.Host.Simulation;
 /// by the caller: <c>AdvanceTo(t)</c> runs everything due up to <c>t</c> (timers first at each
 /// instant, then the workload's actions), <see cref="Sample"/> takes a timeline row at the
 /// current time, <see cref="BuildResult"/> turns the run into a <see cref="RunResult"/>.
-/// Many of these can be advanced in lockstep, one sample at a time. Not thread-safe: one driver
-/// thread per simulation.
+/// <see cref="RunToStop"/> is the sample loop of a whole run; many of these can instead be advanced
+/// in lockstep, one sample at a time. Not thread-safe: one driver thread per simulation.
 /// </summary>
-public sealed class GuestSimulation : IDisposable
+internal sealed class GuestSimulation : IDisposable
 {
     private readonly Scenario _scenario;
     private readonly IWorkload _workload;
     private readonly VirtualTimeRuntime _runtime;
     private readonly List<TimelineRow> _timeline = new();
     private readonly CancellationToken _cancellation;
+    private readonly bool _keepTimeline;
 
     private GuestSimulation(Scenario scenario, IWorkload workload, TimeSpan stopAt, VirtualTimeRuntime runtime, SimulatedGuest guest,
-        BalloonDeviceModel device, CancellationToken cancellation)
+        BalloonDeviceModel device, CancellationToken cancellation, bool keepTimeline)
     {
         _cancellation = cancellation;
+        _keepTimeline = keepTimeline;
         _scenario = scenario;
         _workload = workload;
         StopAt = stopAt;
@@ -38,8 +40,12 @@ public sealed class GuestSimulation : IDisposable
     /// Starts the guest of <paramref name="scenario"/> at virtual time 0. The workload is the
     /// scenario's own steps unless one is given (a trace replay gives its events); the run ends at
     /// <paramref name="stopAt"/>, by default the scenario's <c>stop</c> (<see cref="ScenarioWorkload.StopTime"/>).
+    /// The guest's actors log at <paramref name="lowestLog"/> and above, and never below what the host's log writes.
+    /// Without <paramref name="keepTimeline"/> the rows <see cref="Sample"/> takes are handed out and not kept:
+    /// a fleet's guest holds only its live state, never a run's worth of samples.
     /// </summary>
-    public static GuestSimulation Start(Scenario scenario, IWorkload? workload = null, TimeSpan? stopAt = null, CancellationToken cancellation = default)
+    public static GuestSimulation Start(Scenario scenario, IWorkload? workload = null, TimeSpan? stopAt = null, CancellationToken cancellation = default,
+        Akka.Event.LogLevel lowestLog = Akka.Event.LogLevel.DebugLevel, bool keepTimeline = true)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         var stop = stopAt ?? ScenarioWorkload.StopTime(scenario);
@@ -51,7 +57,7 @@ public sealed class GuestSimulation : IDisposable
             // R23: registration resolves the order by the guest kernel's rule.
             Kernel = scenario.Kernel,
         };
-        var runtime = VirtualTimeRuntime.Start(scenario.Zones, settings, cancellation);
+        var runtime = VirtualTimeRuntime.Start(scenario.Zones, settings, cancellation, lowestLog);
         try
         {
             var hypervisor = new HostMemory(scenario.Zones, scenario.Host);
@@ -60,7 +66,7 @@ public sealed class GuestSimulation : IDisposable
             var device = runtime.StartActor(PageReporting.DeviceProps(balloon), "balloon");
             var recorder = runtime.StartActor(RunRecorderActor.Props(log), "recorder");
             var guest = new SimulatedGuest(runtime, device, recorder, hypervisor, log);
-            return new GuestSimulation(scenario, workload ?? new ScenarioWorkload(scenario, stop), stop, runtime, guest, balloon, cancellation)
+            return new GuestSimulation(scenario, workload ?? new ScenarioWorkload(scenario, stop), stop, runtime, guest, balloon, cancellation, keepTimeline)
             {
                 _hostMetrics = PageReportingHostMetrics.Observe(settings.GuestName, hypervisor),
             };
@@ -118,15 +124,48 @@ public sealed class GuestSimulation : IDisposable
     }
 
     /// <summary>
-    /// Takes a timeline row at the current virtual time and keeps it; <paramref name="amend"/> adds
-    /// what only the workload knows (a replay's per-CPU pages).
+    /// Takes a timeline row at the current virtual time and keeps it (unless started without a
+    /// timeline); <paramref name="amend"/> adds what only the workload knows (a replay's per-CPU pages).
     /// </summary>
     public TimelineRow Sample(Func<TimelineRow, TimelineRow>? amend = null)
     {
         var row = TimelineSampler.Sample(Guest);
         if (amend is not null) row = amend(row);
-        _timeline.Add(row);
+        if (_keepTimeline) _timeline.Add(row);
         return row;
+    }
+
+    /// <summary>
+    /// The sample loop of a whole run: a row at 0 and every <see cref="RunOptions.Sample"/> up to
+    /// <see cref="StopAt"/>, progress reported as the percentage changes, then the clock moved to
+    /// <see cref="StopAt"/>. <paramref name="advancing"/> hears each instant before the clock moves
+    /// there (a replay reads its trace that far), <paramref name="advanced"/> runs once it got there
+    /// (a replay's zones may have refused), and <paramref name="amend"/> goes to <see cref="Sample"/>.
+    /// </summary>
+    public void RunToStop(RunOptions options, Action<TimeSpan>? advancing = null, Action? advanced = null,
+        Func<TimelineRow, TimelineRow>? amend = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var lastProgress = -1;
+        for (long index = 0; ; index++)
+        {
+            _cancellation.ThrowIfCancellationRequested();
+            var at = TimeSpan.FromTicks(options.Sample.Ticks * index);
+            if (at > StopAt) break;
+            advancing?.Invoke(at);
+            AdvanceTo(at);
+            advanced?.Invoke();
+            Sample(amend);
+            var percent = StopAt == TimeSpan.Zero ? 100 : (int)(100 * at.Ticks / StopAt.Ticks);
+            if (percent != lastProgress)
+            {
+                lastProgress = percent;
+                options.Progress?.Report(percent / 100.0);
+            }
+        }
+        advancing?.Invoke(StopAt);
+        AdvanceTo(StopAt);
+        advanced?.Invoke();
     }
 
     /// <summary>The reporting order in force: the registry's, else the configured one, else the pageblock order.</summary>

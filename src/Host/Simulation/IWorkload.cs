@@ -6,7 +6,7 @@ namespace PageReportingActors.Host.Simulation;
 /// timers that are due run first, then the workload's actions, one at a time; each may add
 /// later actions (a churn's next round).
 /// </summary>
-public interface IWorkload
+internal interface IWorkload
 {
     /// <summary>When the next action is due (virtual time since the start), or null when there is none.</summary>
     TimeSpan? NextAt { get; }

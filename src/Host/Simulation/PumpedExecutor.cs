@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Akka.Actor.Setup;
 using Akka.Configuration;
 using Akka.Dispatch;
 
@@ -9,18 +10,9 @@ namespace PageReportingActors.Host.Simulation;
 /// <see cref="RunUntilIdle"/>. Every actor of the simulated guest runs on a dispatcher backed by
 /// this, so their messages are processed in one deterministic order, and "idle" is knowable.
 /// </summary>
-public sealed class PumpedExecutor(string id) : ExecutorService(id)
+internal sealed class PumpedExecutor(string id) : ExecutorService(id)
 {
-    private static readonly ConcurrentDictionary<string, PumpedExecutor> Registered = new();
     private readonly ConcurrentQueue<IRunnable> _work = new();
-
-    /// <summary>Makes an executor that a dispatcher configured with <c>pump-key = key</c> will use.</summary>
-    public static PumpedExecutor Register(string key) => Registered.GetOrAdd(key, k => new PumpedExecutor(k));
-
-    public static void Unregister(string key) => Registered.TryRemove(key, out _);
-
-    internal static PumpedExecutor Lookup(string key) =>
-        Registered.TryGetValue(key, out var executor) ? executor : throw new InvalidOperationException($"no pumped executor is registered as \"{key}\"");
 
     public override void Execute(IRunnable run) => _work.Enqueue(run);
 
@@ -39,9 +31,17 @@ public sealed class PumpedExecutor(string id) : ExecutorService(id)
     }
 }
 
-/// <summary>Lets a dispatcher's <c>executor</c> setting name a <see cref="PumpedExecutor"/> by its <c>pump-key</c>.</summary>
-public sealed class PumpedExecutorConfigurator(Config config, IDispatcherPrerequisites prerequisites)
+/// <summary>Hands an actor system its simulation's <see cref="PumpedExecutor"/>, as part of the system's setup.</summary>
+internal sealed class PumpedExecutorSetup(PumpedExecutor executor) : Setup
+{
+    public PumpedExecutor Executor { get; } = executor;
+}
+
+/// <summary>Lets a dispatcher's <c>executor</c> setting name the <see cref="PumpedExecutor"/> of its actor system's setup.</summary>
+internal sealed class PumpedExecutorConfigurator(Config config, IDispatcherPrerequisites prerequisites)
     : ExecutorServiceConfigurator(config, prerequisites)
 {
-    public override ExecutorService Produce(string id) => PumpedExecutor.Lookup(Config.GetString("pump-key"));
+    public override ExecutorService Produce(string id) =>
+        Prerequisites.Settings.Setup.Get<PumpedExecutorSetup>().Value?.Executor
+        ?? throw new InvalidOperationException("the actor system was set up without a PumpedExecutorSetup");
 }

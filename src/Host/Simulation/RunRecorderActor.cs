@@ -9,7 +9,7 @@ namespace PageReportingActors.Host.Simulation;
 /// Collects what the guest's reporter publishes (passes and reports) and the registry's answers to
 /// the workload's commands, on the simulation's dispatcher so the order is the run's own.
 /// </summary>
-public sealed class RunRecorderActor : ReceiveActor
+internal sealed class RunRecorderActor : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly RunLog _runLog;
@@ -45,7 +45,7 @@ public sealed class RunRecorderActor : ReceiveActor
 /// What a run recorded: the recorder's passes, reports and rejected commands, and the workload's
 /// shortfalls. Read by the driver once the actors are idle.
 /// </summary>
-public sealed class RunLog
+internal sealed class RunLog
 {
     public List<PassFinished> Passes { get; } = new();
     public List<ReportFinished> Reports { get; } = new();

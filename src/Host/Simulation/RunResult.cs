@@ -5,7 +5,7 @@ using PageReportingActors.Hypervisor;
 namespace PageReportingActors.Host.Simulation;
 
 /// <summary>Everything a run produced; the writers turn it into report.json, timeline.csv and timeline.png.</summary>
-public sealed record RunResult(
+internal sealed record RunResult(
     string Scenario,
     int Seed,
     RunSettings Settings,
@@ -30,7 +30,7 @@ public sealed record RunResult(
 /// A workload step as the chart marks it: its time (virtual seconds), its kind (register, allocate,
 /// free, churn, setOrder, unregister) and a short label. The stop step is the chart's right edge, not a marker.
 /// </summary>
-public sealed record WorkloadMarker(double T, string Kind, string Label)
+internal sealed record WorkloadMarker(double T, string Kind, string Label)
 {
     public static IReadOnlyList<WorkloadMarker> Of(IEnumerable<WorkloadStep> workload) => workload
         .Where(step => step is not StopStep)
@@ -48,15 +48,15 @@ public sealed record WorkloadMarker(double T, string Kind, string Label)
         .ToList();
 }
 
-public sealed record RunSettings(int ReportingOrder, double DelaySeconds, int Capacity);
+internal sealed record RunSettings(int ReportingOrder, double DelaySeconds, int Capacity);
 
 /// <summary>A report handed to the device at <c>T</c> (virtual seconds from the start).</summary>
-public sealed record ReportRecord(double T, string Zone, int Entries, long Pages, long Bytes, IReadOnlyDictionary<int, int> Orders, bool Ok);
+internal sealed record ReportRecord(double T, string Zone, int Entries, long Pages, long Bytes, IReadOnlyDictionary<int, int> Orders, bool Ok);
 
-public sealed record PassRecord(double Start, double End, int Reports, long ReportedBytes);
+internal sealed record PassRecord(double Start, double End, int Reports, long ReportedBytes);
 
 /// <summary>One sample of the guest and host view. <c>ReportedBytes</c>: free memory flagged Reported now.</summary>
-public sealed record TimelineRow(double T, long FreeBytes, long ReportedBytes, long IsolatedBytes, long HostResidentBytes)
+internal sealed record TimelineRow(double T, long FreeBytes, long ReportedBytes, long IsolatedBytes, long HostResidentBytes)
 {
     /// <summary>What the per-CPU lists hold (R21): free, but not on the buddy lists.</summary>
     public long PcpBytes { get; init; }
@@ -72,9 +72,9 @@ public sealed record TimelineRow(double T, long FreeBytes, long ReportedBytes, l
 }
 
 /// <summary>An allocation that could not get all it asked for (recorded, not thrown).</summary>
-public sealed record AllocationShortfall(double T, string Id, long RequestedBytes, long AllocatedBytes, string Reason);
+internal sealed record AllocationShortfall(double T, string Id, long RequestedBytes, long AllocatedBytes, string Reason);
 
-public sealed record RunSummary(
+internal sealed record RunSummary(
     int ReportCalls,
     int FailedReports,
     long ReportedBytes,
@@ -86,4 +86,4 @@ public sealed record RunSummary(
     long HostResidentEndBytes);
 
 /// <summary>How a run is sampled and where it writes.</summary>
-public sealed record RunOptions(TimeSpan Sample, string OutDir, IProgress<double>? Progress = null);
+internal sealed record RunOptions(TimeSpan Sample, string OutDir, IProgress<double>? Progress = null);

@@ -5,7 +5,7 @@ using PageReportingActors.Memory;
 namespace PageReportingActors.Host.Simulation;
 
 /// <summary>Turns what a run recorded into its <see cref="RunResult"/>: reports, passes, timeline, shortfalls, summary.</summary>
-public static class RunResultBuilder
+internal static class RunResultBuilder
 {
     /// <summary>What a user should know about the run that its numbers do not say.</summary>
     public static IReadOnlyList<string> Warnings(RunLog log)

@@ -10,11 +10,13 @@ namespace PageReportingActors.Host.Simulation;
 /// frees by fraction and pattern, churn and order changes. Random choices come from the scenario's
 /// seed, so a scenario plays the same every time.
 /// </summary>
-public sealed class ScenarioWorkload : IWorkload
+internal sealed class ScenarioWorkload : IWorkload
 {
     private readonly Scenario _scenario;
     private readonly Random _random;
     private readonly Dictionary<string, List<(int Zone, Block Block)>> _held = new();
+    // The page-table pages each allocation id's mapped memory took (R24), freed when it is unmapped.
+    private readonly Dictionary<string, List<(int Zone, Block Block)>> _pageTables = new();
     private readonly PriorityQueue<Action<SimulatedGuest>, (long Ticks, long Sequence)> _actions = new();
     private long _sequence;
     // Reused from step to step: a churn's choice works on arrays as large as what it holds, which
@@ -71,7 +73,7 @@ public sealed class ScenarioWorkload : IWorkload
                 FreeHeld(guest, f);
                 break;
             case ChurnStep c:
-                Hold(c.Id, AllocateBlocks(guest, c.Id, c.SizeBytes, c.Order, Migratetype.Movable, c.Cpu));
+                AllocateMapped(guest, c.Id, 0, c.SizeBytes / PageGeometry.BytesOfPages(1L << c.Order), c.Order, Migratetype.Movable, c.Cpu);
                 ScheduleChurn(c, c.At + c.Period);
                 break;
             case StopStep:
@@ -110,12 +112,59 @@ public sealed class ScenarioWorkload : IWorkload
         var total = a.SizeBytes / blockBytes;
         foreach (var (offset, first, count) in Slices(a.Over, total))
         {
-            var slice = count;
-            if (offset == TimeSpan.Zero && first == 0)
-                Hold(a.Id, AllocateBlocks(guest, a.Id, slice * blockBytes, a.Order, a.Migratetype, a.Cpu));
-            else
-                Schedule(a.At + offset, g => Hold(a.Id, AllocateBlocks(g, a.Id, slice * blockBytes, a.Order, a.Migratetype, a.Cpu)));
+            if (offset == TimeSpan.Zero && first == 0) AllocateMapped(guest, a.Id, first, count, a.Order, a.Migratetype, a.Cpu);
+            else Schedule(a.At + offset, g => AllocateMapped(g, a.Id, first, count, a.Order, a.Migratetype, a.Cpu));
         }
+    }
+
+    /// <summary>Pages one page-table page maps: 512 entries of 4 KiB, 2 MiB (PTRS_PER_PTE).</summary>
+    internal const int PagesPerPageTable = 1 << PageGeometry.PageblockOrder;
+
+    // kernel: do_anonymous_page, __pte_alloc, pte_alloc_one (R24)
+    /// <summary>
+    /// Allocates blocks [first, first + count) of an allocation. A program's order-0 movable
+    /// memory is mapped by page tables: the first fault in each 2 MiB of it takes a page-table page
+    /// (order 0, unmovable, on the same CPU) before its own page, and the id holds it until the
+    /// memory is unmapped (R24).
+    /// </summary>
+    private void AllocateMapped(SimulatedGuest guest, string id, long first, long count, int order, Migratetype type, int cpu)
+    {
+        var blockBytes = PageGeometry.BytesOfPages(1L << order);
+        if (!MappedByPageTables(order, type))
+        {
+            Hold(id, AllocateBlocks(guest, id, count * blockBytes, order, type, cpu));
+            return;
+        }
+        long got = 0;
+        for (long i = first, end = first + count; i < end;)
+        {
+            // A page table the kernel cannot get is no shortfall of the program's; its pages are.
+            if (i % PagesPerPageTable == 0)
+                HoldPageTables(id, TakeBlocks(guest, PageGeometry.PageSize, 0, Migratetype.Unmovable, cpu, out _));
+            var upTo = Math.Min(end, (i / PagesPerPageTable + 1) * PagesPerPageTable);
+            var piece = TakeBlocks(guest, (upTo - i) * blockBytes, order, type, cpu, out var failure);
+            Hold(id, piece);
+            got += piece.Count;
+            if (piece.Count < upTo - i)
+            {
+                // Once the guest has no more, the rest of the step would not get any either.
+                RecordShortfall(guest, id, count * blockBytes, got * blockBytes, failure);
+                return;
+            }
+            i = upTo;
+        }
+    }
+
+    /// <summary>
+    /// Memory a program maps page by page: order 0, movable (anonymous pages). Larger blocks and
+    /// other migratetypes stand for kernel memory or huge pages, which no page table of this kind maps.
+    /// </summary>
+    internal static bool MappedByPageTables(int order, Migratetype type) => order == 0 && type == Migratetype.Movable;
+
+    private void HoldPageTables(string id, List<(int Zone, Block Block)> blocks)
+    {
+        if (!_pageTables.TryGetValue(id, out var held)) _pageTables[id] = held = new List<(int, Block)>();
+        held.AddRange(blocks);
     }
 
     /// <summary>
@@ -142,11 +191,27 @@ public sealed class ScenarioWorkload : IWorkload
     }
 
     /// <summary>
-    /// Takes blocks as the kernel chooses a zone: from the highest zone that stays above its low
-    /// watermark plus its lowmem_reserve against user memory, then, when none does, again from the
-    /// highest against min; what cannot be had is recorded, not thrown.
+    /// Takes blocks as the kernel chooses a zone (see <see cref="TakeBlocks"/>); what cannot be had
+    /// is recorded, not thrown.
     /// </summary>
     private List<(int Zone, Block Block)> AllocateBlocks(SimulatedGuest guest, string id, long sizeBytes, int order, Migratetype type, int cpu)
+    {
+        var got = TakeBlocks(guest, sizeBytes, order, type, cpu, out var failure);
+        var blockBytes = PageGeometry.BytesOfPages(1L << order);
+        if (got.Count < sizeBytes / blockBytes) RecordShortfall(guest, id, sizeBytes, got.Count * blockBytes, failure);
+        return got;
+    }
+
+    private static void RecordShortfall(SimulatedGuest guest, string id, long requestedBytes, long allocatedBytes, AllocationFailureReason? failure) =>
+        guest.Log.Shortfalls.Add(new AllocationShortfall(guest.Now.TotalSeconds, id, requestedBytes, allocatedBytes,
+            failure?.ToString() ?? "no zone could serve it"));
+
+    /// <summary>
+    /// Takes blocks as the kernel chooses a zone: from the highest zone that stays above its low
+    /// watermark plus its lowmem_reserve against user memory, then, when none does, again from the
+    /// highest against min. Returns what it got; <paramref name="lastFailure"/> says why it stopped short.
+    /// </summary>
+    private List<(int Zone, Block Block)> TakeBlocks(SimulatedGuest guest, long sizeBytes, int order, Migratetype type, int cpu, out AllocationFailureReason? lastFailure)
     {
         var zones = guest.Actors.Zones;
         var blockBytes = PageGeometry.BytesOfPages(1L << order);
@@ -154,7 +219,7 @@ public sealed class ScenarioWorkload : IWorkload
         // neither the count nor the list's first capacity may assume it will all come.
         var wanted = sizeBytes / blockBytes;
         var got = new List<(int Zone, Block Block)>((int)Math.Min(wanted, AllocationPiece));
-        AllocationFailureReason? lastFailure = null;
+        lastFailure = null;
         foreach (var floor in new[] { WatermarkLevel.Low, WatermarkLevel.Min })
         {
             for (var zone = zones.Count - 1; zone >= 0 && got.Count < wanted; zone--)
@@ -177,9 +242,6 @@ public sealed class ScenarioWorkload : IWorkload
             }
             if (got.Count == wanted) break;
         }
-        if (got.Count < wanted)
-            guest.Log.Shortfalls.Add(new AllocationShortfall(guest.Now.TotalSeconds, id, sizeBytes, got.Count * blockBytes,
-                lastFailure?.ToString() ?? "no zone could serve it"));
         return got;
     }
 
@@ -210,11 +272,80 @@ public sealed class ScenarioWorkload : IWorkload
         };
         var chosen = chosenRuns.SelectMany(r => Enumerable.Range(r * perRun, Math.Min(perRun, held.Count - r * perRun))).ToList();
         var blocks = TakeHeld(f.Id, chosen);
+        // One zap per madvise'd chunk; without a chunk, a whole free is one munmap and a partial one
+        // frees block by block.
+        var unmaps = f.ChunkBytes == 0 && f.Pattern == FreePattern.All && f.Fraction >= 1;
+        var zapLength = f.ChunkBytes > 0 ? perRun : unmaps ? blocks.Count : 1;
+        var gather = new GatherPages();
+        // An unmap also frees the page tables that mapped the memory (R24), at the end of its zap.
+        if (unmaps && _pageTables.Remove(f.Id, out var tables)) gather.Tables = tables;
         foreach (var (offset, first, n) in Slices(f.Over, blocks.Count))
         {
-            var slice = blocks.GetRange((int)first, (int)n);
-            if (offset == TimeSpan.Zero && first == 0) FreeBlocks(guest, f.Id, slice, f.Cpu);
-            else Schedule(f.At + offset, g => FreeBlocks(g, f.Id, slice, f.Cpu));
+            if (offset == TimeSpan.Zero && first == 0) FreeZapped(guest, f, blocks, zapLength, (int)first, (int)n, gather);
+            else Schedule(f.At + offset, g => FreeZapped(g, f, blocks, zapLength, (int)first, (int)n, gather));
+        }
+    }
+
+    /// <summary>The page-table batch pages one zap holds (mm/mmu_gather.c), from its start to its end.</summary>
+    private sealed class GatherPages
+    {
+        public List<(int Zone, Block Block)> Held = [];
+        /// <summary>Page-table pages the zap's unmap frees after its pages (free_pgtables), before the batch pages.</summary>
+        public List<(int Zone, Block Block)> Tables = [];
+    }
+
+    /// <summary>Pages an mmu_gather keeps in itself before it needs a batch page (MMU_GATHER_BUNDLE).</summary>
+    internal const int GatherBundlePages = 8;
+
+    /// <summary>Pages one batch page holds: (4096 - 16) / 8 pointers (MAX_GATHER_BATCH).</summary>
+    internal const int GatherBatchPages = 510;
+
+    /// <summary>Most batch pages one gather takes before it flushes and reuses them (MAX_GATHER_BATCH_COUNT = 10000 / 510).</summary>
+    internal const int GatherMaxBatches = 19;
+
+    /// <summary>
+    /// The batch pages a zap of <paramref name="pages"/> entries allocates: none while the bundle
+    /// holds them, then one per 510, at most 19 (tlb_next_batch refuses more and the gather flushes).
+    /// </summary>
+    internal static int GatherBatchesFor(int pages) =>
+        pages <= GatherBundlePages ? 0 : Math.Min(GatherMaxBatches, (pages - GatherBundlePages + GatherBatchPages - 1) / GatherBatchPages);
+
+    // kernel: zap_pte_range, tlb_next_batch, tlb_flush_mmu, free_pgtables, tlb_finish_mmu (R24)
+    /// <summary>
+    /// R24: frees blocks [first, first + n) of a free step as the zaps that unmap them do: at a zap's
+    /// start its batch pages are taken (order 0, unmovable, GFP_NOWAIT, on the same CPU, before any
+    /// of its pages is freed: tlb_next_batch while zap_pte_range gathers), then its pages are freed
+    /// (tlb_flush_mmu), at an unmap's end the page tables (free_pgtables), and last the batch pages
+    /// (tlb_finish_mmu, tlb_batch_list_free).
+    /// </summary>
+    private void FreeZapped(SimulatedGuest guest, FreeStep f, List<(int Zone, Block Block)> blocks, int zapLength, int first, int n, GatherPages gather)
+    {
+        var i = first;
+        var end = first + n;
+        while (i < end)
+        {
+            var zapStart = i / zapLength * zapLength;
+            var zapEnd = Math.Min(zapStart + zapLength, blocks.Count);
+            if (i == zapStart)
+            {
+                var batches = GatherBatchesFor(zapEnd - zapStart);
+                if (batches > 0)
+                    // A gather that gets no batch page flushes sooner; the program asked for nothing.
+                    gather.Held = TakeBlocks(guest, PageGeometry.BytesOfPages(batches), 0, Migratetype.Unmovable, f.Cpu, out _);
+            }
+            var upTo = Math.Min(zapEnd, end);
+            FreeBlocks(guest, f.Id, blocks.GetRange(i, upTo - i), f.Cpu);
+            i = upTo;
+            if (i == zapEnd && gather.Tables.Count > 0)
+            {
+                FreeBlocks(guest, f.Id, gather.Tables, f.Cpu);
+                gather.Tables = [];
+            }
+            if (i == zapEnd && gather.Held.Count > 0)
+            {
+                FreeBlocks(guest, f.Id, gather.Held, f.Cpu);
+                gather.Held = [];
+            }
         }
     }
 

@@ -9,7 +9,7 @@ namespace PageReportingActors.Host.Simulation;
 /// and the run's log. Registry commands are sent with the recorder as sender, so their answers
 /// (and rejections) land in the run's log.
 /// </summary>
-public sealed class SimulatedGuest(VirtualTimeRuntime runtime, IActorRef device, IActorRef recorder, HostMemory hypervisor, RunLog log)
+internal sealed class SimulatedGuest(VirtualTimeRuntime runtime, IActorRef device, IActorRef recorder, HostMemory hypervisor, RunLog log)
 {
     public VirtualTimeRuntime Runtime { get; } = runtime;
 

@@ -4,7 +4,7 @@ using PageReportingActors.Messages;
 namespace PageReportingActors.Host.Simulation;
 
 /// <summary>One timeline row of the guest's and the host's view, asked of the zones at the current virtual time.</summary>
-public static class TimelineSampler
+internal static class TimelineSampler
 {
     public static TimelineRow Sample(SimulatedGuest guest)
     {

@@ -20,7 +20,7 @@ namespace PageReportingActors.Host.Simulation;
 /// the actors run and when the clock moves, so the order of events depends only on the calls.
 /// One instance per thread at a time; it is not thread-safe.
 /// </remarks>
-public sealed class VirtualTimeRuntime : IDisposable
+internal sealed class VirtualTimeRuntime : IDisposable
 {
     public const string DispatcherId = "page-reporting-sim-dispatcher";
 
@@ -30,16 +30,14 @@ public sealed class VirtualTimeRuntime : IDisposable
     [ThreadStatic] private static VirtualTimeRuntime? _running;
 
     private readonly IHost _host;
-    private readonly string _pumpKey;
     private readonly PumpedExecutor _executor;
     private readonly CancellationToken _cancellation;
     private bool _disposed;
 
-    private VirtualTimeRuntime(IHost host, string pumpKey, PumpedExecutor executor, PageReportingGuest guest, CancellationToken cancellation)
+    private VirtualTimeRuntime(IHost host, PumpedExecutor executor, PageReportingGuest guest, CancellationToken cancellation)
     {
         _cancellation = cancellation;
         _host = host;
-        _pumpKey = pumpKey;
         _executor = executor;
         System = host.Services.GetRequiredService<ActorSystem>();
         Clock = (VirtualTimeScheduler)System.Scheduler;
@@ -47,12 +45,13 @@ public sealed class VirtualTimeRuntime : IDisposable
     }
 
     /// <summary>Starts an actor system on virtual time at 0 with a guest of these zones and settings.</summary>
-    public static VirtualTimeRuntime Start(IReadOnlyList<ZoneSpec> zones, PageReportingSettings settings, CancellationToken cancellation = default)
+    /// <param name="lowestLog">The lowest level the guest's actors log at; higher when the host's log writes less.</param>
+    public static VirtualTimeRuntime Start(IReadOnlyList<ZoneSpec> zones, PageReportingSettings settings, CancellationToken cancellation = default,
+        Akka.Event.LogLevel lowestLog = Akka.Event.LogLevel.DebugLevel)
     {
         ArgumentNullException.ThrowIfNull(zones);
         ArgumentNullException.ThrowIfNull(settings);
-        var pumpKey = "sim-" + Guid.NewGuid().ToString("N");
-        var executor = PumpedExecutor.Register(pumpKey);
+        var executor = new PumpedExecutor("sim-" + Guid.NewGuid().ToString("N"));
         PageReportingGuest? started = null;
         IHost? host = null;
         try
@@ -66,10 +65,12 @@ public sealed class VirtualTimeRuntime : IDisposable
                     services.AddAkka("page-reporting-sim", builder =>
                 {
                     builder
-                        .AddHocon(SimulationHocon(pumpKey), HoconAddMode.Prepend)
+                        .AddHocon(SimulationHocon, HoconAddMode.Prepend)
+                        // The dispatcher's executor comes with the system, not from a registry by name.
+                        .AddSetup(new PumpedExecutorSetup(executor))
                         .ConfigureLoggers(loggers =>
                         {
-                            loggers.LogLevel = AkkaLevelForSerilog();
+                            loggers.LogLevel = (Akka.Event.LogLevel)Math.Max((int)AkkaLevelForSerilog(), (int)lowestLog);
                             loggers.ClearLoggers();
                             loggers.AddSerilogLogging();
                         })
@@ -78,13 +79,12 @@ public sealed class VirtualTimeRuntime : IDisposable
                 })
                 .Build();
             host.StartAsync(cancellation).GetAwaiter().GetResult();
-            return new VirtualTimeRuntime(host, pumpKey, executor,
+            return new VirtualTimeRuntime(host, executor,
                 started ?? throw new InvalidOperationException("page reporting did not start"), cancellation);
         }
         catch
         {
             host?.Dispose();
-            PumpedExecutor.Unregister(pumpKey);
             throw;
         }
     }
@@ -202,7 +202,6 @@ public sealed class VirtualTimeRuntime : IDisposable
         finally
         {
             _host.Dispose();
-            PumpedExecutor.Unregister(_pumpKey);
         }
     }
 
@@ -219,7 +218,7 @@ public sealed class VirtualTimeRuntime : IDisposable
         return Akka.Event.LogLevel.ErrorLevel;
     }
 
-    private static string SimulationHocon(string pumpKey) => $$"""
+    private static readonly string SimulationHocon = $$"""
         akka.scheduler.implementation = "{{typeof(VirtualTimeScheduler).FullName}}, {{typeof(VirtualTimeScheduler).Assembly.GetName().Name}}"
         akka.actor.ask-timeout = infinite
         # The process's signals belong to the host program, which stops the run; left on, Akka would
@@ -235,7 +234,6 @@ public sealed class VirtualTimeRuntime : IDisposable
         {{DispatcherId}} {
           type = Dispatcher
           executor = "{{typeof(PumpedExecutorConfigurator).FullName}}, {{typeof(PumpedExecutorConfigurator).Assembly.GetName().Name}}"
-          pump-key = "{{pumpKey}}"
           throughput = 100
         }
         """;

@@ -12,7 +12,7 @@ namespace PageReportingActors.Host.Simulation;
 /// so the driver can let the actors settle after each item. Actors keep using IWithTimers; only the
 /// clock behind them changes.
 /// </summary>
-public sealed class VirtualTimeScheduler : IScheduler, IAdvancedScheduler
+internal sealed class VirtualTimeScheduler : IScheduler, IAdvancedScheduler
 {
     /// <summary>Virtual time zero: a fixed instant, so every run sees the same clock.</summary>
     public static readonly DateTimeOffset Epoch = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);

@@ -7,13 +7,15 @@ using Spectre.Console.Cli;
 namespace PageReportingActors.Host.Sweep;
 
 /// <summary><c>sweep SCENARIO --order ... --delay ... --capacity ...</c>: one run per combination on the fleet's engine.</summary>
-public static class SweepCommand
+internal static class SweepCommand
 {
     internal static async Task<int> RunAsync(FleetCommands.Context context, SweepSettings settings, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(settings.Out)) throw new UsageException("--out: is empty");
         if (SweepOutput.TargetProblem(settings.Out) is { } badOut) throw new UsageException($"--out: {badOut}");
-        if (!Durations.TryParse(settings.Sample, out var sample) || sample < FleetParser.MinSample)
+        if (!Durations.TryParse(settings.Sample, out var sample))
+            throw new UsageException($"--sample: {Durations.Problem(settings.Sample)}");
+        if (sample < FleetParser.MinSample)
             throw new UsageException($"--sample: \"{settings.Sample}\" is not a duration of at least {Durations.Format(FleetParser.MinSample)}");
         var options = FleetCommands.ClusterOptions(settings.Nodes, null, null);
         var (scenario, _) = HostProgram.LoadScenario(settings.Scenario);
@@ -36,7 +38,8 @@ public static class SweepCommand
     }
 
     private static Task<IReadOnlyList<SweepRow>> RunPlanAsync(SweepPlan plan, FleetClusterOptions options, FleetCommands.Context context, CancellationToken cancellationToken) =>
-        FleetCommands.WithProgressAsync(context, "runs", progress => RunAsync(plan, options, progress, cancellationToken));
+        FleetCommands.WithProgressAsync(context, "runs", progress => RunAsync(plan, options, progress, cancellationToken),
+            LockstepPlan.TotalGuestSeconds(plan.Guests));
 
     public static async Task<IReadOnlyList<SweepRow>> RunAsync(SweepPlan plan, FleetClusterOptions options, IProgress<double>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -48,7 +51,7 @@ public static class SweepCommand
 }
 
 /// <summary>Arguments of <c>sweep</c>.</summary>
-public sealed class SweepSettings : CommandSettings
+internal sealed class SweepSettings : CommandSettings
 {
     [CommandArgument(0, "<SCENARIO>")]
     [Description("A scenario file (FILE.json) or the name of a built-in scenario.")]

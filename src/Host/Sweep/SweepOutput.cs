@@ -7,7 +7,7 @@ using ScottPlot;
 namespace PageReportingActors.Host.Sweep;
 
 /// <summary>Writes DIR/sweep.csv and DIR/sweep.png, each whole or not at all.</summary>
-public static class SweepOutput
+internal static class SweepOutput
 {
     public const string CsvName = "sweep.csv";
     public const string PngName = "sweep.png";

@@ -10,14 +10,14 @@ namespace PageReportingActors.Host.Sweep;
 
 /// <summary>One policy of a sweep: the configured reporting order (null: the scenario leaves it unset), delay and capacity.</summary>
 /// <param name="Backing">The host backing (<c>--backing</c>), or null: the scenario's.</param>
-public sealed record SweepPolicy(int? Order, TimeSpan Delay, int Capacity, string? Backing = null)
+internal sealed record SweepPolicy(int? Order, TimeSpan Delay, int Capacity, string? Backing = null)
 {
     public string Label => $"o{(Order is { } o ? o.ToString(CultureInfo.InvariantCulture) : "-")} d{Durations.Format(Delay)} c{Capacity.ToString(CultureInfo.InvariantCulture)}"
         + (Backing is null ? "" : $" {Backing}");
 }
 
 /// <summary>A sweep ready to run: the scenario once per combination, each as a guest starting at 0.</summary>
-public sealed record SweepPlan(Scenario Scenario, IReadOnlyList<SweepPolicy> Policies, IReadOnlyList<GuestDefinition> Guests, TimeSpan Sample)
+internal sealed record SweepPlan(Scenario Scenario, IReadOnlyList<SweepPolicy> Policies, IReadOnlyList<GuestDefinition> Guests, TimeSpan Sample)
 {
     public const int MaxCombinations = 4096;
 

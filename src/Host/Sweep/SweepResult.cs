@@ -4,7 +4,7 @@ using PageReportingActors.Host.Scenarios;
 namespace PageReportingActors.Host.Sweep;
 
 /// <summary>One sweep.csv row.</summary>
-public sealed record SweepRow(
+internal sealed record SweepRow(
     SweepPolicy Policy,
     int Reports,
     int FailedReports,
@@ -25,7 +25,7 @@ public sealed record SweepRow(
 }
 
 /// <summary>The sweep's figures, as plain arithmetic over each run's samples and totals.</summary>
-public static class SweepAnalysis
+internal static class SweepAnalysis
 {
     public static IReadOnlyList<SweepRow> Rows(SweepPlan plan, IReadOnlyList<TimeSpan> times, LockstepOutcome outcome)
     {

@@ -1,7 +1,9 @@
-namespace PageReportingActors.Replay;
+using PageReportingActors.Replay;
+
+namespace PageReportingActors.Host.Replay;
 
 /// <summary>What a reader has seen so far.</summary>
-public sealed class TraceCounts
+internal sealed class TraceCounts
 {
     private readonly long[] _events = new long[TraceEvent.KindCount];
 
@@ -30,7 +32,7 @@ public sealed class TraceCounts
 /// (<see cref="ReplayInputException"/>): the events would replay in an order the guest never
 /// ran them in. A last line without its newline is a cut-off line, counted as malformed.
 /// </summary>
-public sealed class TraceReader : IDisposable
+internal sealed class TraceReader : IDisposable
 {
     private const int BufferSize = 1 << 16;
 

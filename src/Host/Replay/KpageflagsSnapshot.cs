@@ -1,14 +1,15 @@
 using System.Buffers.Binary;
 using PageReportingActors.Allocator;
+using PageReportingActors.Replay;
 
-namespace PageReportingActors.Replay;
+namespace PageReportingActors.Host.Replay;
 
 /// <summary>
 /// A snapshot of <c>/proc/kpageflags</c>: 8 bytes per pfn (little-endian flag words, as x86-64
 /// writes them), plain, gzip or xz. Only <c>KPF_BUDDY</c> is kept: the pages free in the buddy
 /// lists when it was read. Pages on per-CPU lists carry no flag and count as in use.
 /// </summary>
-public sealed class KpageflagsSnapshot
+internal sealed class KpageflagsSnapshot
 {
     /// <summary>The bit of <c>KPF_BUDDY</c> in a flag word: the page is free in the buddy lists.</summary>
     public const int BuddyBit = 10;

@@ -1,9 +1,10 @@
 using System.Buffers.Text;
+using PageReportingActors.Replay;
 
-namespace PageReportingActors.Replay;
+namespace PageReportingActors.Host.Replay;
 
 /// <summary>What one line of a trace turned out to be.</summary>
-public enum TraceLineKind
+internal enum TraceLineKind
 {
     /// <summary>One of the five kmem events, parsed.</summary>
     Event,
@@ -22,7 +23,7 @@ public enum TraceLineKind
 /// it, and the CPU is the last <c>[NNN]</c> before the timestamp. The flags column is optional
 /// (ftrace prints it only with the irq-info option).
 /// </summary>
-public static class TraceLineParser
+internal static class TraceLineParser
 {
     /// <summary>Linux's largest CONFIG_NR_CPUS; a CPU column beyond it is not a CPU.</summary>
     public const int MaxCpus = 8192;

@@ -1,4 +1,6 @@
-namespace PageReportingActors.Replay;
+using PageReportingActors.Replay;
+
+namespace PageReportingActors.Host.Replay;
 
 /// <summary>
 /// A trace read and applied in time order, as far as the host's clock has come: the host asks
@@ -6,7 +8,7 @@ namespace PageReportingActors.Replay;
 /// <see cref="ApplyThrough"/>. Only one event is read ahead, so memory does not grow with the
 /// trace. Times are the trace's: nanoseconds of guest uptime.
 /// </summary>
-public sealed class ReplayFeed : IDisposable
+internal sealed class ReplayFeed : IDisposable
 {
     private readonly TraceReader _reader;
     private TraceEvent _next;

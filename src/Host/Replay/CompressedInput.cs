@@ -1,10 +1,10 @@
 using System.IO.Compression;
 using SharpCompress.Compressors.Xz;
 
-namespace PageReportingActors.Replay;
+namespace PageReportingActors.Host.Replay;
 
 /// <summary>Opens a trace or snapshot that may be plain, gzip or xz, told apart by its first bytes.</summary>
-public static class CompressedInput
+internal static class CompressedInput
 {
     /// <summary>Opens the file at <paramref name="path"/> for reading, decompressed if it is gzip or xz.</summary>
     /// <exception cref="ReplayInputException">There is no such file; reading it later throws it too

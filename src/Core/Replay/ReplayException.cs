@@ -1,4 +1,0 @@
-namespace PageReportingActors.Replay;
-
-/// <summary>A trace or snapshot that cannot be replayed; the message names what is wrong and where.</summary>
-public sealed class ReplayInputException(string message) : Exception(message);
