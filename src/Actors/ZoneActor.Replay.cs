@@ -17,6 +17,8 @@ public sealed partial class ZoneActor
     // Where the blocks given to users go: the sender of the trace's batches (the host's view of residency).
     private IActorRef? _replayFeeder;
     private readonly List<ReplayEffect> _deferredEffects = [];
+    // Whether users hold blocks this zone handed out: a trace knows nothing of them.
+    private bool _servedAllocations;
 
     private void ReceiveTraceReplay()
     {
@@ -35,6 +37,15 @@ public sealed partial class ZoneActor
         if (_walk is not null || _area.IsolatedPages != 0)
         {
             Sender.Tell(new TraceReplayRejected(_area.Name, "a pass is walking the zone; start a replay before reporting runs"));
+            return;
+        }
+        // The trace's events and layout would free, or lay out as free, blocks users hold: handed out twice, freed twice.
+        if (_servedAllocations || _area.PerCpuPages != 0)
+        {
+            Sender.Tell(new TraceReplayRejected(_area.Name,
+                _servedAllocations
+                    ? "the zone has served allocations, whose blocks a trace would free or lay out as free; start a replay on a zone that has served none"
+                    : $"the zone's per-CPU lists hold {_area.PerCpuPages} pages a trace knows nothing of; start a replay on a zone that has served none"));
             return;
         }
         if (m.FreeRuns is { } runs)

@@ -140,6 +140,7 @@ public sealed partial class ZoneActor : ReceiveActor, IWithTimers
         var result = _area.Allocate(m.Order, m.Migratetype, m.Floor, m.Cpu, m.Reserve);
         if (result.Succeeded)
         {
+            _servedAllocations = true;
             Sender.Tell(new Allocated(_area.Name, result.Block));
             ArmPerCpuTick();
             return;
@@ -182,7 +183,11 @@ public sealed partial class ZoneActor : ReceiveActor, IWithTimers
             more ??= ImmutableArray.CreateBuilder<Block>(piece.Length);
             more.AddRange(piece.AsSpan(0, result.Count));
         }
-        if (got > 0) ArmPerCpuTick();
+        if (got > 0)
+        {
+            _servedAllocations = true;
+            ArmPerCpuTick();
+        }
         // A single full piece is handed over without a copy.
         var blocks = first is not null ? ImmutableCollectionsMarshal.AsImmutableArray(first) : more?.ToImmutable() ?? ImmutableArray<Block>.Empty;
         Sender.Tell(new AllocatedMany(_area.Name, blocks, stopped));

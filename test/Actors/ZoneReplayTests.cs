@@ -52,6 +52,26 @@ public sealed class ZoneReplayTests(ITestOutputHelper output) : ActorTestBase(ou
         AssertInvariants(guest);
     }
 
+    /// <summary>
+    /// A layout laid over a zone that has served allocations would count a block a user holds as
+    /// free: it could be handed out twice, and its owner's free would be refused as a double free.
+    /// </summary>
+    [Fact]
+    public void A_replay_is_refused_on_a_zone_that_has_served_allocations_and_the_users_block_stays_theirs()
+    {
+        var guest = StartGuest([SmallZone()]);
+        var zone = guest.Zones[0];
+        var held = AllocateBlock(zone, 3);
+
+        var answer = AskFor<TraceReplayRejected>(zone, new StartTraceReplay(true, [new PfnRun(0, 4096)]));
+
+        Assert.Contains("has served allocations", answer.Reason);
+        Assert.Equal(4096 - 8, Status(zone).FreePages);
+        AskFor<Freed>(zone, new Free(held.Pfn, held.Order));
+        Assert.Equal(4096, Status(zone).FreePages);
+        AssertInvariants(guest);
+    }
+
     [Fact]
     public void Free_runs_out_of_order_are_refused()
     {

@@ -153,11 +153,68 @@ public sealed class FleetNodeLifetimeTests
     }
 
     [Fact]
+    public async Task A_fleet_node_that_no_fleet_takes_gives_up_with_one_line()
+    {
+        // A port that was free a moment ago: nothing listens there.
+        var port = FreePort();
+        var stderr = new StringWriter();
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        var run = PageReportingActors.Host.Cli.HostProgram.RunAsync(
+            ["fleet-node", "--join", $"127.0.0.1:{port}", "--join-timeout", "2s"], new StringWriter(), stderr, interactive: false);
+
+        var code = await run.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(1, code);
+        Assert.Equal($"--join: no fleet at 127.0.0.1:{port} took this node within 2s (nothing listens there, or its fleet has finished)" + Environment.NewLine, stderr.ToString());
+        // The 2 s, and the node's start and stop (at most 5 s) around them.
+        Assert.InRange(waited.Elapsed.TotalSeconds, 2, 12);
+    }
+
+    [Fact]
+    public async Task A_fleet_node_exits_when_the_fleets_own_node_goes_without_dismissing_it()
+    {
+        var fleet = await FleetNode.StartAsync(new FleetNodeOptions("127.0.0.1", 0, TimeSpan.FromSeconds(1), Coordinates: true));
+        var stopped = false;
+        try
+        {
+            fleet.Join(null);
+            await fleet.WaitForMembersAsync(1, TimeSpan.FromSeconds(30), CancellationToken.None);
+            var stderr = new StringWriter();
+            var run = PageReportingActors.Host.Cli.HostProgram.RunAsync(
+                ["fleet-node", "--join", fleet.Name, "--stable-after", "1s"], new StringWriter(), stderr, interactive: false);
+            await fleet.WaitForMembersAsync(2, TimeSpan.FromSeconds(30), CancellationToken.None);
+            // The node has seen itself Up too: it has seen the gossip that says so.
+            while (fleet.Cluster.State.SeenBy.Count < 2) await Task.Delay(50);
+
+            // As a stopped fleet does: its node goes without leaving or dismissing anyone.
+            await fleet.StopNowAsync();
+            stopped = true;
+            var code = await run.WaitAsync(TimeSpan.FromSeconds(45));
+
+            Assert.Equal(1, code);
+            Assert.Equal($"the fleet at {fleet.Name} is gone (stopped or died) without dismissing this node" + Environment.NewLine, stderr.ToString());
+        }
+        finally
+        {
+            if (!stopped) await fleet.StopNowAsync();
+            await fleet.DisposeAsync();
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [Fact]
     public async Task Bad_cluster_arguments_exit_2()
     {
         foreach (var (args, message) in new[]
                  {
                      (new[] { "fleet-node", "--join", "nowhere" }, "\"nowhere\" is not HOST:PORT"),
+                     (new[] { "fleet-node", "--join", "127.0.0.1:9", "--join-timeout", "0s" }, "--join-timeout: \"0s\" is not a duration in 1s..1440min"),
                      (new[] { "fleet", "x.json", "--expect", "3" }, "--expect: needs --listen HOST:PORT"),
                      (new[] { "fleet", "x.json", "--nodes", "2", "--listen", "127.0.0.1:4053" }, "--nodes: give either --nodes or --listen with --expect, not both"),
                  })

@@ -120,6 +120,36 @@ public class OutputWriterTests
     }
 
     [Fact]
+    public void A_stop_while_the_last_file_is_written_leaves_the_old_set()
+    {
+        var dir = Directory.CreateTempSubdirectory("host-output-stop-").FullName;
+        try
+        {
+            var a = Path.Combine(dir, "a.txt");
+            var b = Path.Combine(dir, "b.txt");
+            RunOutput.WriteSet([(a, p => File.WriteAllText(p, "old a")), (b, p => File.WriteAllText(p, "old b"))]);
+            using var stop = new CancellationTokenSource();
+
+            Assert.ThrowsAny<OperationCanceledException>(() => RunOutput.WriteSet([
+                (a, p => File.WriteAllText(p, "new a")),
+                (b, p =>
+                {
+                    File.WriteAllText(p, "new b");
+                    stop.Cancel();
+                }),
+            ], stop.Token));
+
+            Assert.Equal("old a", File.ReadAllText(a));
+            Assert.Equal("old b", File.ReadAllText(b));
+            Assert.Equal(2, Directory.GetFileSystemEntries(dir).Length);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void An_empty_timeline_still_gives_a_png()
     {
         var path = Path.Combine(Path.GetTempPath(), "host-empty-" + Guid.NewGuid().ToString("N") + ".png");

@@ -56,7 +56,7 @@ internal static class FleetCommands
         var result = await WithProgressAsync(context, "guests", progress => FleetRunner.RunAsync(fleet, options, progress, cancellationToken),
                 LockstepPlan.TotalGuestSeconds(fleet.Guests.Select(g => g.Definition)))
             .ConfigureAwait(false);
-        var files = FleetOutput.WriteAll(result, settings.Out);
+        var files = FleetOutput.WriteAll(result, settings.Out, cancellationToken);
         var s = result.Summary;
         context.Out.WriteLine($"peak host memory {Sizes.Human(s.PeakHostResidentBytes)} with reporting, {Sizes.Human(s.PeakWithoutReportingBytes)} without; returned {Sizes.Human(s.ReturnedBytes)}");
         if (s.OvercommitRatio is { } ratio)
@@ -78,6 +78,8 @@ internal static class FleetCommands
             throw new UsageException($"--stable-after: {Durations.Problem(text)}");
         if (stableAfter <= TimeSpan.Zero)
             throw new UsageException($"--stable-after: \"{settings.StableAfter}\" is not a positive duration");
+        if (!Durations.TryParse(settings.JoinTimeout, out var joinTimeout) || joinTimeout < MinJoinTimeout || joinTimeout > MaxJoinTimeout)
+            throw new UsageException($"--join-timeout: \"{settings.JoinTimeout}\" is not a duration in {Durations.Format(MinJoinTimeout)}..{Durations.Format(MaxJoinTimeout)}");
 
         if (settings.Simulations is { } simulations && (simulations < 1 || simulations > 1024))
             throw new UsageException($"--simulations: {simulations} must be in 1..1024");
@@ -89,13 +91,40 @@ internal static class FleetCommands
 
         // Exit with the parent that started us, whatever way it ends.
         var parentGone = settings.ParentPid is { } pid ? WatchParentAsync(pid, cancellationToken) : Task.Delay(Timeout.Infinite, cancellationToken);
-        var ended = await Task.WhenAny(removed.Task, parentGone, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+        var stop = Task.Delay(Timeout.Infinite, cancellationToken);
+        // A seed where nothing listens, or a fleet that has finished, never takes this node: give up.
+        var joined = node.WaitForSelfUpAsync(settings.Join, joinTimeout, cancellationToken);
+        var ended = await Task.WhenAny(joined, removed.Task, parentGone, stop).ConfigureAwait(false);
+        var failure = ended == joined && joined.IsFaulted ? joined.Exception!.GetBaseException().Message : null;
+        if (ended == joined && joined.IsCompletedSuccessfully)
+        {
+            // A fleet whose own node was stopped or died never dismisses this one: go with it.
+            var fleetGone = node.WaitForCoordinatorGoneAsync(cancellationToken);
+            ended = await Task.WhenAny(removed.Task, parentGone, fleetGone, stop).ConfigureAwait(false);
+            if (ended == fleetGone && fleetGone.IsCompletedSuccessfully)
+                failure = $"the fleet at {settings.Join} is gone (stopped or died) without dismissing this node";
+        }
+        // Removed without being dismissed: two members that lost each other, and the split-brain resolver downed this one.
+        if (ended == removed.Task && node.Cluster.SelfMember.Status == MemberStatus.Down)
+            failure = $"the fleet at {settings.Join} is gone (stopped or died) without dismissing this node";
         // Leave the cluster politely, but never let a stuck shutdown keep an orphan alive.
+        var code = failure is not null ? HostProgram.ExitFailure : NodeExitCode(ended == removed.Task, cancellationToken);
         var stopped = node.DisposeAsync().AsTask();
         if (await Task.WhenAny(stopped, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)).ConfigureAwait(false) != stopped)
-            Environment.Exit(NodeExitCode(ended == removed.Task, cancellationToken));
-        return NodeExitCode(ended == removed.Task, cancellationToken);
+        {
+            if (failure is not null) await Console.Error.WriteLineAsync(failure).ConfigureAwait(false);
+            Environment.Exit(code);
+        }
+        if (failure is not null) throw new InvalidOperationException(failure);
+        // Stopped by Ctrl+C or SIGTERM: the host program's one line and exit code.
+        cancellationToken.ThrowIfCancellationRequested();
+        return code;
     }
+
+    /// <summary>How long <c>fleet-node</c> tries to join before it gives up: a fleet may start after its nodes.</summary>
+    public static readonly TimeSpan MinJoinTimeout = TimeSpan.FromSeconds(1);
+
+    public static readonly TimeSpan MaxJoinTimeout = TimeSpan.FromHours(24);
 
     /// <summary>0 when the fleet dismissed the node, 130 when Ctrl+C or SIGTERM stopped it, 1 when its parent vanished.</summary>
     private static int NodeExitCode(bool dismissed, CancellationToken cancellationToken) =>
@@ -176,6 +205,11 @@ internal sealed class FleetNodeSettings : CommandSettings
 
     [CommandOption("--stable-after <DURATION>", IsHidden = true)]
     public string? StableAfter { get; set; }
+
+    [CommandOption("--join-timeout <DURATION>")]
+    [Description("How long to keep trying to join before giving up (exit 1), e.g. 30s, 10min.")]
+    [DefaultValue("60s")]
+    public string JoinTimeout { get; set; } = "60s";
 
     [CommandOption("--simulations <N>")]
     [Description("Guest simulations this node runs at once (default: one per core).")]

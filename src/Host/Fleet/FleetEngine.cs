@@ -43,7 +43,7 @@ internal static class FleetEngine
         ArgumentNullException.ThrowIfNull(options);
         var wall = Stopwatch.StartNew();
         var (host, port) = options.Listen is null ? ("127.0.0.1", 0) : FleetNode.SplitHost(options.Listen);
-        var nodeOptions = new FleetNodeOptions(host, port, options.StableAfter) { Simulations = options.Simulations ?? Environment.ProcessorCount };
+        var nodeOptions = new FleetNodeOptions(host, port, options.StableAfter, Coordinates: true) { Simulations = options.Simulations ?? Environment.ProcessorCount };
         await using var node = await FleetNode.StartAsync(nodeOptions, cancellationToken: cancellationToken)
             .ConfigureAwait(false);
         NodeProcesses? children = null;
@@ -73,8 +73,17 @@ internal static class FleetEngine
         }
         finally
         {
-            await node.DismissOthersAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-            children?.Stop(TimeSpan.FromSeconds(5));
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // Stopped: nothing of the run is kept, so nothing is handed off or waited for.
+                children?.Dispose();
+                await node.StopNowAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                await node.DismissOthersAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+                children?.Stop(TimeSpan.FromSeconds(5));
+            }
         }
     }
 }

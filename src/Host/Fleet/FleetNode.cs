@@ -13,7 +13,8 @@ namespace PageReportingActors.Host.Fleet;
 /// <summary>How a fleet node listens and how quickly the cluster gives up on a silent member.</summary>
 /// <param name="Port">0: any free port.</param>
 /// <param name="StableAfter">The split-brain resolver's stable-after: how long membership must be still before an unreachable member is downed.</param>
-internal sealed record FleetNodeOptions(string Host, int Port, TimeSpan StableAfter)
+/// <param name="Coordinates">The fleet's own node (the <c>fleet</c> or <c>sweep</c> process), which the other nodes exit without.</param>
+internal sealed record FleetNodeOptions(string Host, int Port, TimeSpan StableAfter, bool Coordinates = false)
 {
     /// <summary>
     /// Guest steps running at once on this node: one per core keeps every core busy without piling
@@ -32,6 +33,9 @@ internal sealed class FleetNode : IAsyncDisposable
 {
     public const string SystemName = "page-reporting-fleet";
     public const string RegionName = "guests";
+
+    /// <summary>The cluster role of the node that runs the fleet's coordinator.</summary>
+    public const string CoordinatorRole = "fleet";
 
     /// <summary>Every fleet node says the version of this assembly, whatever program hosts it.</summary>
     public static readonly string AppVersion = typeof(FleetNode).Assembly.GetName().Version?.ToString(3) ?? "1.0.0";
@@ -60,12 +64,21 @@ internal sealed class FleetNode : IAsyncDisposable
         // Shared by this node's guests; not disposed, as a step may still hold it while the node stops.
         var simulations = new SemaphoreSlim(Math.Max(1, options.Simulations));
         var host = new HostBuilder()
-            .ConfigureServices(services => services.AddAkka(SystemName, builder =>
+            .ConfigureServices(services => services
+                // SIGINT and SIGTERM belong to the host program, which stops the node with its command;
+                // the console lifetime would take them too and stop the application from the signal handler.
+                .AddSingleton<IHostLifetime, Cli.NoSignalLifetime>()
+                .AddAkka(SystemName, builder =>
             {
                 builder
                     .AddHocon(Hocon(options), HoconAddMode.Prepend)
                     .WithRemoting(options.Host, options.Port)
-                    .WithClustering(new ClusterOptions { SplitBrainResolver = new KeepMajorityOption(), AppVersion = AppVersion })
+                    .WithClustering(new ClusterOptions
+                    {
+                        SplitBrainResolver = new KeepMajorityOption(),
+                        AppVersion = AppVersion,
+                        Roles = options.Coordinates ? [CoordinatorRole] : [],
+                    })
                     .WithShardRegion<GuestEntityActor>(
                         RegionName,
                         entityProps ?? (_ => GuestEntityActor.Props(simulations)),
@@ -99,6 +112,9 @@ internal sealed class FleetNode : IAsyncDisposable
         # A guest's definition carries its scenario's text, which may be as large as a scenario file may be.
         akka.remote.dot-netty.tcp.maximum-frame-size = {{MaxFrameBytes}}b
         akka.coordinated-shutdown.exit-clr = off
+        # Akka's own SIGINT/SIGTERM hook would run the whole shutdown (cluster leave, sharding hand-off)
+        # inside the signal handler before the host program's handler, which stops the command, runs.
+        akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
         {{SerializationHocon}}
         """;
 
@@ -146,6 +162,36 @@ internal sealed class FleetNode : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until this node is Up in the cluster it joined; a <see cref="TimeoutException"/> after <paramref name="timeout"/>.</summary>
+    public async Task WaitForSelfUpAsync(string seed, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (Cluster.SelfMember.Status != MemberStatus.Up)
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"--join: no fleet at {seed} took this node within {Scenarios.Durations.Format(timeout)} (nothing listens there, or its fleet has finished)");
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Completes once the fleet's own node (<see cref="CoordinatorRole"/>), seen Up, is down or gone
+    /// from the cluster without this node having been asked to leave: its process was stopped or died.
+    /// </summary>
+    public async Task WaitForCoordinatorGoneAsync(CancellationToken cancellationToken)
+    {
+        var seen = false;
+        while (true)
+        {
+            var state = Cluster.State;
+            var coordinator = state.Members.FirstOrDefault(m => m.HasRole(CoordinatorRole));
+            seen |= coordinator is { Status: MemberStatus.Up };
+            var dismissed = Cluster.SelfMember.Status is MemberStatus.Leaving or MemberStatus.Exiting or MemberStatus.Removed;
+            if (seen && !dismissed && coordinator is null or { Status: MemberStatus.Down or MemberStatus.Removed }) return;
+            await Task.Delay(250, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>
     /// Waits until <paramref name="count"/> shard regions are registered with Sharding's coordinator:
     /// shards are placed when first used, so a region that registers late would get none.
@@ -182,6 +228,22 @@ internal sealed class FleetNode : IAsyncDisposable
         var deadline = DateTime.UtcNow + timeout;
         while (Cluster.State.Members.Any(m => m.Address != self) && DateTime.UtcNow < deadline)
             await Task.Delay(100).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Stops this node at once, for a fleet that was stopped: its guests' runs are thrown away, so
+    /// the graceful steps (shard hand-off, leaving the cluster) would only make the stop late. The
+    /// other members see it unreachable and exit on their own.
+    /// </summary>
+    public Task StopNowAsync() =>
+        CoordinatedShutdown.Get(System).Run(StoppedReason.Instance, CoordinatedShutdown.PhaseBeforeActorSystemTerminate);
+
+    /// <summary>Why a node stopped without leaving: its fleet was stopped.</summary>
+    private sealed class StoppedReason : CoordinatedShutdown.Reason
+    {
+        public static readonly StoppedReason Instance = new();
+
+        public override int ExitCode => Cli.HostProgram.ExitInterrupted;
     }
 
     public static (string Host, int Port) SplitHost(string hostPort)

@@ -35,7 +35,7 @@ internal static class FleetOutput
     }
 
     /// <summary>Writes the three files as a set: all of them or, on any failure, none.</summary>
-    public static FleetFiles WriteAll(FleetResult result, string directory)
+    public static FleetFiles WriteAll(FleetResult result, string directory, CancellationToken cancellationToken = default)
     {
         if (TargetProblem(directory) is { } problem) throw new IOException(problem);
         Directory.CreateDirectory(directory);
@@ -44,7 +44,7 @@ internal static class FleetOutput
             (files.FleetJson, path => File.WriteAllText(path, ToJson(result))),
             (files.TimelineCsv, path => File.WriteAllText(path, ToCsv(result.Timeline))),
             (files.Png, path => WritePng(result, path)),
-        ]);
+        ], cancellationToken);
         return files;
     }
 

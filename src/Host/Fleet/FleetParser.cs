@@ -112,6 +112,9 @@ internal static class FleetParser
             }
             entry++;
         }
+        // The coordinator keeps every guest's sample at every instant until the fleet ends.
+        if (ScenarioBounds.SampleCellsProblem(guests.Count, duration, sample, "sample", "guests") is { } tooMany)
+            throw new ScenarioException("sample", tooMany["sample: ".Length..]);
         return new Fleet(name, seed, duration, sample, hostMemory, guests);
     }
 

@@ -14,6 +14,8 @@ namespace PageReportingActors.Host.Fleet;
 /// the scenario alone with this seed. The simulation is made when the guest starts and thrown away
 /// at its stop, once its totals are taken. Calls come one at a time (the guest's entity waits for
 /// each); <see cref="Dispose"/> may come from another thread while one runs, and stops it.
+/// Dispose returns at once: the running step stops at its next event, and the simulation's own
+/// shutdown (an actor system per guest) happens off the caller's thread, which is an actor's.
 /// </remarks>
 internal sealed class SteppedGuestRun : IGuestRun
 {
@@ -24,7 +26,7 @@ internal sealed class SteppedGuestRun : IGuestRun
     private GuestSimulation? _simulation;
     private GuestResult? _result;
     private TimeSpan _last = TimeSpan.MinValue;
-    private bool _disposed;
+    private int _disposed;
 
     /// <param name="lowestLog">The lowest level the guest's actors log at (see <see cref="GuestSimulation.Start"/>).</param>
     public SteppedGuestRun(GuestDefinition definition, Akka.Event.LogLevel lowestLog = Akka.Event.LogLevel.DebugLevel)
@@ -42,7 +44,7 @@ internal sealed class SteppedGuestRun : IGuestRun
     {
         lock (_lock)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             if (t < _last) throw new ArgumentOutOfRangeException(nameof(t), $"guest {_definition.Index}: {t} is before {_last}; a run only moves forward");
             _last = t;
             var local = t - _definition.Start;
@@ -83,14 +85,62 @@ internal sealed class SteppedGuestRun : IGuestRun
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _cancel.Cancel();
-        lock (_lock)
+        if (_lock.TryEnter())
         {
-            if (_disposed) return;
-            _disposed = true;
-            _simulation?.Dispose();
-            _simulation = null;
+            try
+            {
+                if (_simulation is null)
+                {
+                    _cancel.Dispose();
+                    return;
+                }
+            }
+            finally
+            {
+                _lock.Exit();
+            }
         }
-        _cancel.Dispose();
+        // A fleet that stops drops its live guests together: stopping each one's actor system in turn
+        // on the caller's thread would take seconds, and on the thread pool (each pumps its own
+        // system until it has stopped) starves the fleet's node of the threads it needs to stop.
+        Stopper.Add(() =>
+        {
+            lock (_lock)
+            {
+                _simulation?.Dispose();
+                _simulation = null;
+            }
+            _cancel.Dispose();
+        });
+    }
+
+    /// <summary>Stops dropped simulations one after another on a thread of its own.</summary>
+    private static class Stopper
+    {
+        private static readonly System.Collections.Concurrent.BlockingCollection<Action> Queue = Start();
+
+        public static void Add(Action stop) => Queue.Add(stop);
+
+        private static System.Collections.Concurrent.BlockingCollection<Action> Start()
+        {
+            var queue = new System.Collections.Concurrent.BlockingCollection<Action>();
+            new Thread(() =>
+            {
+                foreach (var stop in queue.GetConsumingEnumerable())
+                {
+                    try
+                    {
+                        stop();
+                    }
+                    catch (Exception)
+                    {
+                        // A simulation that fails to stop is one nobody reads again.
+                    }
+                }
+            }) { IsBackground = true, Name = "guest-stopper" }.Start();
+            return queue;
+        }
     }
 }

@@ -83,6 +83,8 @@ internal static class RunOutput
                 cancellationToken.ThrowIfCancellationRequested();
                 staged.Add((AtomicFile.WriteTemporary(path, write), path));
             }
+            // A stop that came while the last file was written still leaves the old set.
+            cancellationToken.ThrowIfCancellationRequested();
         }
         catch
         {

@@ -40,6 +40,9 @@ internal static class ReplayCommand
         if (settings.Kpageflags is { } flags && !File.Exists(flags)) throw new UsageException($"--kpageflags: file not found: {flags}");
 
         var guest = ReplayGuest.LoadFile(settings.Guest);
+        // The replay runs to the guest's stop, sampled as run samples: the same bound on its timeline.
+        if (ScenarioBounds.TimelineProblem(ScenarioWorkload.StopTime(guest.Scenario), sample) is { } tooLong)
+            throw new UsageException(tooLong);
         if (ScenarioHost.ReadCostsOption(settings.Costs) is { } costs)
             guest = guest with { Scenario = guest.Scenario with { Host = guest.Scenario.Host with { Costs = costs } } };
         RunResult result;
@@ -72,7 +75,7 @@ internal static class ReplayCommand
             Log.Logger = previousLogger;
         }
 
-        var files = RunOutput.WriteAll(result, settings.Out);
+        var files = RunOutput.WriteAll(result, settings.Out, cancellationToken);
         var r = result.Replay!;
         foreach (var warning in result.Warnings ?? []) stdout.WriteLine($"warning: {warning}");
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -92,6 +92,31 @@ internal static class ScenarioBounds
         return text;
     }
 
+    /// <summary>
+    /// Samples a fleet or sweep keeps, runs times instants: each is a reference and, while its guest
+    /// runs, a sample of about 56 bytes, so the bound keeps them to about 1.3 GB.
+    /// </summary>
+    public const long MaxSampleCells = 20_000_000;
+
+    /// <summary>
+    /// Null when <paramref name="runs"/> runs sampled every <paramref name="sample"/> to <paramref name="stop"/>
+    /// keep at most <see cref="MaxSampleCells"/> samples, else the one line that says so and names the
+    /// smallest sample (whole milliseconds) that fits.
+    /// </summary>
+    /// <param name="field">The option or field that sets the sample: <c>--sample</c>, <c>sample</c>.</param>
+    /// <param name="what">What the runs are, plural: "guests", "combinations".</param>
+    public static string? SampleCellsProblem(long runs, TimeSpan stop, TimeSpan sample, string field, string what)
+    {
+        var samples = TimelineRows(stop, sample);
+        if (runs * samples <= MaxSampleCells) return null;
+        var perRun = Math.Max(2, MaxSampleCells / runs);
+        var perMs = (perRun - 1) * TimeSpan.TicksPerMillisecond;
+        var ms = Math.Max(1, (stop.Ticks + perMs - 1) / perMs);
+        while (TimelineRows(stop, TimeSpan.FromMilliseconds(ms)) > perRun) ms++;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{field}: {Durations.Format(sample)} gives {samples} samples for each of {runs} {what} ({runs * samples} in all); at most {MaxSampleCells}: use {field} {Durations.Format(TimeSpan.FromMilliseconds(ms))} or more");
+    }
+
     /// <summary>How many rows a run to <paramref name="stop"/> sampled every <paramref name="sample"/> has.</summary>
     public static long TimelineRows(TimeSpan stop, TimeSpan sample) => stop.Ticks / sample.Ticks + 1;
 

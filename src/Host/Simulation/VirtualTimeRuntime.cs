@@ -61,7 +61,7 @@ internal sealed class VirtualTimeRuntime : IDisposable
                 {
                     // The default console lifetime would take SIGINT and SIGTERM and stop this actor
                     // system under a running simulation; the host program owns those signals.
-                    services.AddSingleton<IHostLifetime, NoSignalLifetime>();
+                    services.AddSingleton<IHostLifetime, Cli.NoSignalLifetime>();
                     services.AddAkka("page-reporting-sim", builder =>
                 {
                     builder
@@ -216,14 +216,6 @@ internal sealed class VirtualTimeRuntime : IDisposable
         if (serilog.IsEnabled(Serilog.Events.LogEventLevel.Information)) return Akka.Event.LogLevel.InfoLevel;
         if (serilog.IsEnabled(Serilog.Events.LogEventLevel.Warning)) return Akka.Event.LogLevel.WarningLevel;
         return Akka.Event.LogLevel.ErrorLevel;
-    }
-
-    /// <summary>A host lifetime that listens to no signal: the simulation stops when its caller stops it.</summary>
-    private sealed class NoSignalLifetime : IHostLifetime
-    {
-        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private static readonly string SimulationHocon = $$"""

@@ -31,7 +31,7 @@ internal static class SweepCommand
         if (plan.SetsOrderAfterRegistration)
             context.Out.WriteLine("kernel 6.1 overwrites a configured reporting order at registration (R23): each order is set right after it, as on later kernels");
         var rows = await RunPlanAsync(plan, options, context, cancellationToken).ConfigureAwait(false);
-        var (csv, png) = SweepOutput.WriteAll(scenario.Name, rows, settings.Out);
+        var (csv, png) = SweepOutput.WriteAll(scenario.Name, rows, settings.Out, cancellationToken);
         context.Out.WriteLine($"Pareto front: {string.Join(", ", rows.Where(r => r.Pareto).Select(r => r.Policy.Label))}");
         context.Out.WriteLine($"written {csv}, {png}");
         return HostProgram.ExitOk;

@@ -20,13 +20,13 @@ internal static class SweepOutput
         RunOutput.TargetProblem(directory, [Path.Combine(directory, CsvName), Path.Combine(directory, PngName)]);
 
     /// <summary>Writes sweep.csv and sweep.png as a set: both or, on any failure, neither.</summary>
-    public static (string Csv, string Png) WriteAll(string title, IReadOnlyList<SweepRow> rows, string directory)
+    public static (string Csv, string Png) WriteAll(string title, IReadOnlyList<SweepRow> rows, string directory, CancellationToken cancellationToken = default)
     {
         if (TargetProblem(directory) is { } problem) throw new IOException(problem);
         Directory.CreateDirectory(directory);
         var csv = Path.Combine(directory, CsvName);
         var png = Path.Combine(directory, PngName);
-        RunOutput.WriteSet([(csv, path => File.WriteAllText(path, ToCsv(rows))), (png, path => WritePng(title, rows, path))]);
+        RunOutput.WriteSet([(csv, path => File.WriteAllText(path, ToCsv(rows))), (png, path => WritePng(title, rows, path))], cancellationToken);
         return (csv, png);
     }
 

@@ -74,6 +74,9 @@ internal sealed record SweepPlan(Scenario Scenario, IReadOnlyList<SweepPolicy> P
                         policies.Add(new SweepPolicy(order, delay, capacity, backing));
 
         var stop = scenario.Workload[^1].At;
+        // Every run's samples are kept until the sweep ends: a run's timeline as run bounds it, and all of them together.
+        if (ScenarioBounds.TimelineProblem(stop, sample) is { } tooLong) throw new UsageException(tooLong);
+        if (ScenarioBounds.SampleCellsProblem(policies.Count, stop, sample, "--sample", "combinations") is { } tooMany) throw new UsageException(tooMany);
         var afterRegistration = orders is not null && scenario.Kernel == KernelProfile.Linux6_1;
         var guests = policies.Select((p, i) => new GuestDefinition(i, scenario.Name, WithPolicy(scenarioJson, p, afterRegistration), scenario.Seed, 0, stop.Ticks, sample.Ticks)).ToList();
         return new SweepPlan(scenario, policies, guests, sample) { SetsOrderAfterRegistration = afterRegistration };
